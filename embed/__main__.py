@@ -1,0 +1,7 @@
+"""`python -m embed …` entry point."""
+
+import sys
+
+from embed.cli import main
+
+sys.exit(main())

@@ -1,0 +1,139 @@
+"""The layout JSON file (contract version 1, docs/layout-format.md): build, write atomically, read, validate.
+
+embed writes it; the sketches read it through `read_layout`, so both sides share one validator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embed import __version__
+from embed.atomic import write_text_atomic
+from embed.errors import UserError
+
+FORMAT = "tsne-gallery/layout"
+VERSION = 1
+LAYOUT_NAMES = ("blur", "combined")
+
+
+class LayoutFileError(UserError):
+    """The layout JSON is missing, unreadable, of another format or version, or breaks the contract."""
+
+
+def build_layout(*, params: dict, atlas_levels: list[dict], images: list[dict], cols: int, rows: int,
+                 layouts: dict[str, dict], skipped: list[dict]) -> dict:
+    """Assemble a contract-v1 document. `layouts[name]` holds label, tsne (N,2), grid (N,2), metrics."""
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generator": {"name": "tsne-gallery", "version": __version__},
+        "params": params,
+        "atlas": {"levels": atlas_levels},
+        "images": images,
+        "grid": {"cols": int(cols), "rows": int(rows)},
+        "layouts": {
+            name: {
+                "label": layout["label"],
+                "tsne": np.round(np.asarray(layout["tsne"], dtype=float), 6).tolist(),
+                "grid": np.asarray(layout["grid"], dtype=int).tolist(),
+                "metrics": layout.get("metrics", {}),
+            }
+            for name, layout in layouts.items()
+        },
+        "skipped": skipped,
+    }
+    validate_layout(doc)
+    return doc
+
+
+def write_layout(path: str | os.PathLike, doc: dict) -> None:
+    """Validate `doc` and write it to `path` atomically (readers see the old file or the new one)."""
+    validate_layout(doc, source=str(path))
+    write_text_atomic(path, json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
+
+
+def read_layout(path: str | os.PathLike) -> dict:
+    """Read and validate a layout file; raise LayoutFileError with a one-line reason on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LayoutFileError(f"{path}: no such layout file (make one with `python -m embed IMAGES -o {path}`)")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LayoutFileError(f"{path}: cannot read layout file ({exc})")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LayoutFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); was it written completely?")
+    validate_layout(doc, source=str(path))
+    return doc
+
+
+def layout_arrays(doc: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return (tsne float (N,2), grid int (N,2)) for layout `name` of a validated document."""
+    layout = doc["layouts"][name]
+    n = len(doc["images"])
+    tsne = np.asarray(layout["tsne"], dtype=np.float64).reshape(n, 2)
+    grid = np.asarray(layout["grid"], dtype=np.int64).reshape(n, 2)
+    return tsne, grid
+
+
+def validate_layout(doc: Any, source: str = "layout") -> None:
+    """Check a document against contract v1; raise LayoutFileError naming the first problem found."""
+
+    def fail(reason: str) -> None:
+        raise LayoutFileError(f"{source}: {reason}")
+
+    if not isinstance(doc, dict):
+        fail("not a layout file (top level is not a JSON object)")
+    if doc.get("format") != FORMAT:
+        fail(f"not a tsne-gallery layout (format is {doc.get('format')!r}, expected {FORMAT!r})")
+    version = doc.get("version")
+    if not isinstance(version, int):
+        fail("missing or non-integer 'version'")
+    if version > VERSION:
+        fail(f"layout version {version} is newer than this program reads ({VERSION}); update tsne-gallery")
+    for key in ("params", "atlas", "images", "grid", "layouts", "skipped"):
+        if key not in doc:
+            fail(f"missing '{key}'")
+    images = doc["images"]
+    if not isinstance(images, list):
+        fail("'images' is not a list")
+    n = len(images)
+    for i, image in enumerate(images):
+        if not isinstance(image, dict) or not {"id", "path", "atlas_sheet", "atlas_cell"} <= image.keys():
+            fail(f"images[{i}] lacks id, path, atlas_sheet or atlas_cell")
+    levels = doc["atlas"].get("levels") if isinstance(doc["atlas"], dict) else None
+    if not levels or not all({"cell_px", "sheet_px", "files"} <= level.keys() for level in levels):
+        fail("'atlas.levels' is empty or a level lacks cell_px, sheet_px or files")
+    cols, rows = doc["grid"].get("cols"), doc["grid"].get("rows")
+    if not (isinstance(cols, int) and isinstance(rows, int) and cols > 0 and rows > 0):
+        fail("'grid' needs positive integer cols and rows")
+    if cols * rows < n:
+        fail(f"grid {cols}x{rows} has fewer cells than the {n} images")
+    for name in LAYOUT_NAMES:
+        layout = doc["layouts"].get(name)
+        if not isinstance(layout, dict) or not {"tsne", "grid"} <= layout.keys():
+            fail(f"layout '{name}' is missing or lacks tsne/grid")
+        try:
+            tsne = np.asarray(layout["tsne"], dtype=np.float64)
+            grid = np.asarray(layout["grid"], dtype=np.float64)
+        except (TypeError, ValueError):
+            fail(f"layout '{name}': tsne/grid are not numeric (N, 2) arrays")
+        if tsne.shape != (n, 2) or grid.shape != (n, 2):
+            fail(f"layout '{name}': tsne {tsne.shape} / grid {grid.shape} do not match {n} images")
+        if n and (not np.isfinite(tsne).all() or tsne.min() < -1e-6 or tsne.max() > 1 + 1e-6):
+            fail(f"layout '{name}': tsne coordinates must lie in [0, 1]")
+        if n and (np.any(grid != np.round(grid)) or grid[:, 0].min() < 0 or grid[:, 1].min() < 0
+                  or grid[:, 0].max() >= cols or grid[:, 1].max() >= rows):
+            fail(f"layout '{name}': grid cells must be integers inside {cols}x{rows}")
+        cells = grid[:, 1].astype(np.int64) * cols + grid[:, 0].astype(np.int64)
+        if len(np.unique(cells)) != n:
+            fail(f"layout '{name}': two images share a grid cell")
