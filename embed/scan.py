@@ -1,0 +1,213 @@
+"""Find the images in a folder (header check + content hash) and decode one image fully, once.
+
+`scan_folder` reads only headers, so it is fast; the one full decode happens later in `open_image`,
+which turns any file into an upright 8-bit RGB image (EXIF orientation, first GIF frame, alpha
+composited on a background, CMYK/16-bit/palette converted) of a bounded size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+from tqdm import tqdm
+
+from embed.errors import UserError
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
+DEFAULT_MAX_PIXELS = 178_956_970  # PIL's own decompression-bomb threshold
+_ROTATING_ORIENTATIONS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One usable image: where it is, its stable content id, and its upright size."""
+
+    path: Path  # absolute
+    rel: str  # POSIX path relative to the scanned root
+    id: str  # blake2b-64 of the file bytes (16 hex digits)
+    width: int  # after EXIF orientation
+    height: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that looked like an image but cannot be used, and why (short, for humans)."""
+
+    path: str  # relative to the scanned root
+    reason: str
+
+
+class ImageReadError(UserError):
+    """An image file cannot be read: corrupt, truncated, not an image, or too large."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+                progress: bool = True) -> tuple[list[ImageRecord], list[Skipped]]:
+    """Walk `root` recursively and return (usable images, skipped files), both sorted by path.
+
+    Hidden files and folders are ignored; symlinked folders are followed once (no loops). Each
+    candidate is header-checked (format, size, pixel limit, JPEG/PNG end marker) and hashed; a file
+    with the same bytes as an earlier one is skipped as a duplicate. Raises UserError when `root`
+    is not a folder or holds no usable image.
+    """
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise UserError(f"{root}: no such folder")
+    if not root.is_dir():
+        raise UserError(f"{root}: not a folder")
+    root = root.resolve()
+    candidates = sorted(_walk(root, root, set()), key=lambda rel_path: rel_path[0])
+    if not candidates:
+        raise UserError(f"{root}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+
+    records: list[ImageRecord] = []
+    skipped: list[Skipped] = []
+    first_by_id: dict[str, str] = {}
+    for rel, path in tqdm(candidates, desc="scan", unit="img", disable=not progress):
+        try:
+            data = path.read_bytes()
+            width, height = _check_file(path, data, max_pixels)
+        except ImageReadError as exc:
+            skipped.append(Skipped(rel, exc.reason))
+            continue
+        except OSError as exc:
+            skipped.append(Skipped(rel, f"cannot read ({exc.strerror or exc})"))
+            continue
+        image_id = hashlib.blake2b(data, digest_size=8).hexdigest()
+        if image_id in first_by_id:
+            skipped.append(Skipped(rel, f"duplicate of {first_by_id[image_id]}"))
+            continue
+        first_by_id[image_id] = rel
+        records.append(ImageRecord(path, rel, image_id, width, height))
+    if not records:
+        raise UserError(f"{root}: no readable images ({len(skipped)} skipped, e.g. "
+                        f"{skipped[0].path}: {skipped[0].reason})")
+    return records, skipped
+
+
+def open_image(path: Path, *, max_side: int | None = None, background: tuple[int, int, int] = (255, 255, 255),
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Decode `path` into an upright 8-bit RGB image whose long side is at most `max_side`.
+
+    JPEGs are decoded at a reduced scale when that still gives >= `max_side` (draft mode); then
+    EXIF orientation is applied, the first frame of an animation is taken, transparency is
+    composited on `background`, other modes become RGB, and the image is downscaled (reduce, then
+    Lanczos). Raises ImageReadError for missing, corrupt, truncated or too-large files.
+    """
+    with _open_header(Path(path), max_pixels) as header:
+        if max_side and header.format == "JPEG":
+            scale = max_side / max(header.size)
+            if scale < 1:
+                header.draft("RGB", (int(np.ceil(header.width * scale)), int(np.ceil(header.height * scale))))
+        try:
+            header.load()
+            img = _to_rgb(_upright(header), background)
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            kind = "truncated" if "truncated" in str(exc) else "corrupt"
+            raise ImageReadError(path, f"{kind} {header.format or 'image'} ({exc})") from None
+    if max_side and max(img.size) > max_side:
+        img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return img
+
+
+def _walk(folder: Path, root: Path, seen: set[str]) -> list[tuple[str, Path]]:
+    """(rel, path) of every non-hidden image-named file under `folder`, visiting each real folder once."""
+    real = os.path.realpath(folder)
+    if real in seen:
+        return []
+    seen.add(real)
+    found = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = folder / entry.name
+        try:
+            if entry.is_dir():  # follows symlinks; `seen` stops loops
+                found += _walk(path, root, seen)
+            elif entry.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
+                found.append((path.relative_to(root).as_posix(), path))
+        except OSError:
+            continue
+    return found
+
+
+def _open_header(path: Path, max_pixels: int) -> Image.Image:
+    """Open `path` lazily (header only), refusing non-images and images above `max_pixels`."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except FileNotFoundError:
+        raise ImageReadError(path, "file not found") from None
+    except Image.DecompressionBombError as exc:
+        pixels = re.search(r"\d+", str(exc))  # PIL: "Image size (N pixels) exceeds limit of ..."
+        raise ImageReadError(path, f"too large: {pixels[0] if pixels else exc} pixels > limit {max_pixels}") from None
+    except (UnidentifiedImageError, SyntaxError, ValueError, EOFError):
+        reason = "zero bytes" if path.stat().st_size == 0 else "not an image"
+        raise ImageReadError(path, reason) from None
+    except OSError as exc:
+        raise ImageReadError(path, f"cannot read ({exc})") from None
+    pixels = img.width * img.height
+    if pixels > max_pixels:
+        img.close()
+        raise ImageReadError(path, f"too large: {pixels} pixels > limit {max_pixels}")
+    return img
+
+
+def _check_file(path: Path, data: bytes, max_pixels: int) -> tuple[int, int]:
+    """Header-check one file whose bytes are `data`; return its upright (width, height)."""
+    if not data:
+        raise ImageReadError(path, "zero bytes")
+    with _open_header(path, max_pixels) as img:
+        if img.format == "JPEG" and data.rfind(b"\xff\xd9") < data.rfind(b"\xff\xda"):
+            raise ImageReadError(path, "truncated JPEG")  # no end-of-image marker after the last scan
+        if img.format == "PNG" and data.rfind(b"IEND") < data.rfind(b"IDAT"):
+            raise ImageReadError(path, "truncated PNG")
+        width, height = img.size
+        try:
+            rotated = img.getexif().get(0x0112) in _ROTATING_ORIENTATIONS
+        except Exception:  # malformed EXIF: taken as upright, as open_image does
+            rotated = False
+    return (height, width) if rotated else (width, height)
+
+
+def _upright(img: Image.Image) -> Image.Image:
+    """`img` turned by its EXIF orientation (unturned when the EXIF is malformed)."""
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # malformed EXIF: keep the stored orientation, as scan_folder does
+        return img.copy()  # a copy outlives the file being closed
+
+
+def _to_rgb(img: Image.Image, background: tuple[int, int, int]) -> Image.Image:
+    """8-bit RGB from any PIL mode, with transparency composited on `background`."""
+    if img.mode == "P" or (img.mode in ("L", "RGB") and "transparency" in img.info):
+        img = img.convert("RGBA")
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(img, dtype=np.float64)
+        if img.mode.startswith("I;16") or values.max(initial=0) > 255:
+            values = values / 257.0  # 16-bit range → 8-bit
+        img = Image.fromarray(np.clip(np.round(values), 0, 255).astype(np.uint8))
+    if img.mode in ("LA", "PA", "La", "RGBa"):
+        img = img.convert("RGBA")
+    if img.mode == "RGBA":
+        canvas = Image.new("RGB", img.size, tuple(background))
+        canvas.paste(img, mask=img.getchannel("A"))
+        return canvas
+    return img if img.mode == "RGB" else img.convert("RGB")

@@ -1,0 +1,100 @@
+"""Posters of a hand-built layout of solid-colour images, read back as pixels."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from embed.errors import UserError
+from embed.layout_file import build_layout, write_layout
+from embed.poster import add_poster_arguments, make_poster, run_poster
+
+CELL = 16
+
+
+def write_test_layout(tmp_path, made, grid, tsne, cols, rows, source=True):
+    """A contract-v1 layout of `made` images, both layouts sharing `grid`/`tsne`; return its path."""
+    folder = made[0][0].parent
+    images = [{"id": f"{i:016x}", "path": path.name, "width": 48, "height": 32, "atlas_sheet": 0, "atlas_cell": i}
+              for i, (path, _) in enumerate(made)]
+    layouts = {name: {"label": name, "tsne": tsne, "grid": grid} for name in ("blur", "combined")}
+    doc = build_layout(params={"source": str(folder)} if source else {},
+                       atlas_levels=[{"cell_px": 32, "sheet_px": 2048, "files": ["dummy.jpg"]}],
+                       images=images, cols=cols, rows=rows, layouts=layouts, skipped=[])
+    path = tmp_path / "out" / "layout.json"
+    write_layout(path, doc)
+    return path
+
+
+def centre(poster: np.ndarray, x: float, y: float) -> np.ndarray:
+    return poster[int(y) - 1:int(y) + 2, int(x) - 1:int(x) + 2].reshape(-1, 3).astype(int)
+
+
+@pytest.mark.parametrize("suffix, tolerance", [(".png", 0), (".jpg", 10)])
+def test_grid_poster_puts_each_image_in_its_cell(make_images, tmp_path, suffix, tolerance):
+    made = make_images(n=6)
+    grid = [[2, 0], [0, 1], [1, 1], [0, 2], [2, 2], [1, 0]]  # (col, row); cells (0,0), (2,1), (1,2) empty
+    layout = write_test_layout(tmp_path, made, grid, [[0, 0]] * 6, cols=3, rows=3)
+    out = make_poster(layout, tmp_path / f"poster{suffix}", cell_px=CELL, background=(0, 0, 0), progress=False)
+    poster = np.asarray(Image.open(out))
+    assert poster.shape == (3 * CELL, 3 * CELL, 3)
+    for (col, row), (_, colour) in zip(grid, made):
+        x, y = col * CELL, row * CELL
+        assert np.abs(poster[y + 2:y + CELL - 2, x + 2:x + CELL - 2].astype(int) - colour).max() <= tolerance
+    for col, row in [(0, 0), (2, 1), (1, 2)]:
+        assert poster[row * CELL + 3:(row + 1) * CELL - 3, col * CELL + 3:(col + 1) * CELL - 3].max() <= tolerance
+
+
+def test_tsne_poster_places_images_at_their_points_later_ones_on_top(make_images, tmp_path):
+    made = make_images(n=4)
+    tsne = [[0, 0], [1, 1], [0.5, 0.5], [0.2, 0.8]]  # the last straddles two bands and overlaps the third
+    layout = write_test_layout(tmp_path, made, [[0, 0], [1, 0], [2, 0], [0, 1]], tsne, cols=3, rows=3)
+    out = make_poster(layout, tmp_path / "scatter.png", state="tsne", cell_px=CELL, background=(7, 7, 7),
+                      progress=False)
+    poster = np.asarray(Image.open(out))
+    room = 3 * CELL - CELL  # square canvas, cloud spans [0,1]² → top-left = point * room
+    for (x, y), (_, colour) in zip(tsne, made):
+        assert (centre(poster, x * room + CELL / 2, y * room + CELL / 2) == colour).all()
+    assert (centre(poster, 10, 40) == made[3][1]).all()  # last spans x 6..22, y 26..42: its lower band
+    assert (centre(poster, 19, 29) == made[3][1]).all()  # where it overlaps the third (16..32), it wins
+    assert (centre(poster, 3 * CELL - 3, 2) == 7).all()  # top-right corner is background
+
+
+def test_missing_originals_are_left_empty_and_counted(make_images, tmp_path):
+    made = make_images(n=3)
+    layout = write_test_layout(tmp_path, made, [[0, 0], [1, 0], [2, 0]], [[0, 0], [0.5, 0], [1, 0]], cols=3, rows=1)
+    made[1][0].unlink()
+    with pytest.warns(UserWarning, match=r"1 of 3 images missing or unreadable .* img_001.png"):
+        out = make_poster(layout, tmp_path / "p.png", cell_px=CELL, background=(0, 0, 0), progress=False)
+    poster = np.asarray(Image.open(out))
+    assert poster[:, CELL:2 * CELL].max() == 0 and (centre(poster, 8, 8) == made[0][1]).all()
+
+
+def test_cli_arguments_run_and_report(make_images, tmp_path, capsys):
+    made = make_images(n=2, folder="pics")
+    layout = write_test_layout(tmp_path, made, [[0, 0], [1, 0]], [[0, 0], [1, 1]], cols=2, rows=1, source=False)
+    parser = argparse.ArgumentParser()
+    add_poster_arguments(parser)
+    args = parser.parse_args([str(layout), "-o", str(tmp_path / "cli.jpg"), "--cell", "32", "--state", "grid",
+                              "--layout", "blur", "--source", str(made[0][0].parent), "--no-progress",
+                              "--background", "#ff00ff", "--fit", "pad"])
+    assert run_poster(args) == 0
+    assert "64x32 px" in capsys.readouterr().out
+    poster = np.asarray(Image.open(tmp_path / "cli.jpg"), dtype=int)
+    assert np.abs(poster[16, 16] - made[0][1]).max() <= 10 and np.abs(poster[16, 48] - made[1][1]).max() <= 10
+    assert np.abs(poster[2, 16] - (255, 0, 255)).max() <= 10  # 48x32 padded: magenta bars above and below
+
+
+def test_bad_requests_are_user_errors(make_images, tmp_path):
+    made = make_images(n=2)
+    layout = write_test_layout(tmp_path, made, [[0, 0], [1, 0]], [[0, 0], [1, 1]], cols=200, rows=200)
+    with pytest.raises(UserError, match="too large for JPEG"):
+        make_poster(layout, tmp_path / "huge.jpg", cell_px=128, progress=False)
+    with pytest.raises(UserError, match="--source"):
+        make_poster(layout, tmp_path / "p.png", source=tmp_path / "nowhere", progress=False)
+    with pytest.raises(UserError, match="unknown image format"):
+        make_poster(layout, tmp_path / "p.xyz", progress=False)
+    assert not (tmp_path / "huge.jpg").exists() and not (tmp_path / "p.png").exists()

@@ -1,0 +1,148 @@
+"""scan_folder and open_image on generated files of every accepted format and on broken files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from embed.errors import UserError
+from embed.scan import ImageReadError, open_image, scan_folder
+
+
+def pixel(img: Image.Image, x: int, y: int) -> np.ndarray:
+    return np.asarray(img, dtype=int)[y, x]
+
+
+def test_every_format_decodes_to_its_colour_in_rgb(make_images):
+    colour = (40, 160, 90)
+    paths = [path for ext in (".jpg", ".JPEG", ".png", ".webp", ".gif", ".tif", ".bmp")
+             for path, _ in make_images([colour], folder=f"f{ext}", ext=ext)]
+    for path in paths:
+        img = open_image(path)
+        assert img.mode == "RGB" and img.size == (48, 32), path
+        assert np.abs(pixel(img, 24, 16) - colour).max() <= 6, path
+
+
+def test_animated_gif_gives_its_first_frame(tmp_path):
+    frames = [Image.new("RGB", (20, 20), c) for c in ((255, 0, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    assert tuple(pixel(open_image(tmp_path / "anim.gif"), 5, 5)) == (255, 0, 0)
+
+
+def test_cmyk_jpeg_and_16_bit_png_become_8_bit_rgb(tmp_path):
+    Image.new("CMYK", (16, 16), (0, 255, 255, 0)).save(tmp_path / "cmyk.jpg")  # pure red in CMYK
+    red = open_image(tmp_path / "cmyk.jpg")
+    assert red.mode == "RGB" and pixel(red, 8, 8)[0] > 230 and pixel(red, 8, 8)[1:].max() < 30
+    Image.fromarray(np.full((16, 16), 32768, dtype=np.uint16)).save(tmp_path / "grey16.png")
+    assert Image.open(tmp_path / "grey16.png").mode.startswith("I")
+    grey = open_image(tmp_path / "grey16.png")
+    assert grey.mode == "RGB" and tuple(pixel(grey, 3, 3)) == (128, 128, 128)
+
+
+def test_transparency_is_composited_on_the_background(tmp_path):
+    palette = Image.new("P", (10, 10), 0)
+    palette.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    palette.putpixel((0, 0), 1)
+    palette.save(tmp_path / "palette.png", transparency=0)  # index 0 (red) is transparent
+    img = open_image(tmp_path / "palette.png", background=(0, 0, 255))
+    assert tuple(pixel(img, 5, 5)) == (0, 0, 255) and tuple(pixel(img, 0, 0)) == (0, 255, 0)
+    rgba = Image.new("RGBA", (10, 10), (255, 0, 0, 0))
+    rgba.paste((255, 0, 0, 255), (0, 0, 5, 10))  # left half opaque red, right half clear
+    rgba.save(tmp_path / "rgba.png")
+    img = open_image(tmp_path / "rgba.png", background=(255, 255, 255))
+    assert tuple(pixel(img, 1, 5)) == (255, 0, 0) and tuple(pixel(img, 8, 5)) == (255, 255, 255)
+
+
+def test_exif_orientation_turns_the_pixels_and_the_scanned_size(tmp_path):
+    img = Image.new("RGB", (60, 30), (255, 255, 255))
+    img.paste((255, 0, 0), (0, 0, 12, 12))  # red marker top-left in the stored pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: display = rotate 90° clockwise
+    img.save(tmp_path / "rotated.jpg", exif=exif, quality=95)
+    upright = open_image(tmp_path / "rotated.jpg")
+    assert upright.size == (30, 60)
+    assert pixel(upright, 25, 3)[1] < 60 and pixel(upright, 3, 3)[1] > 200  # marker now top-right
+    records, _ = scan_folder(tmp_path, progress=False)
+    assert (records[0].width, records[0].height) == (30, 60)
+
+
+def test_max_side_downscales_and_jpeg_draft_keeps_enough_pixels(tmp_path):
+    Image.new("RGB", (1600, 900), (200, 50, 50)).save(tmp_path / "big.jpg")
+    img = open_image(tmp_path / "big.jpg", max_side=100)
+    assert img.width == 100 and img.height in (56, 57)
+    assert np.abs(pixel(img, 50, 28) - (200, 50, 50)).max() <= 6
+
+
+def test_bad_files_are_listed_with_reasons_not_fatal(make_images, make_bad_files):
+    good = make_images(n=2)
+    expected = make_bad_files()
+    records, skipped = scan_folder(good[0][0].parent, progress=False)
+    assert [r.rel for r in records] == ["img_000.png", "img_001.png"]
+    reasons = {s.path: s.reason for s in skipped}
+    assert reasons.keys() == expected.keys()
+    for name, start in expected.items():
+        assert reasons[name].startswith(start), (name, reasons[name])
+    assert "400000000 pixels" in reasons["bomb.png"]
+
+
+def test_open_image_refuses_broken_files_with_a_reason(make_bad_files, tmp_path):
+    make_bad_files()
+    folder = tmp_path / "images"
+    with pytest.raises(ImageReadError, match="truncated"):
+        open_image(folder / "truncated.jpg")
+    with pytest.raises(ImageReadError, match="not an image"):
+        open_image(folder / "text.jpg")
+    with pytest.raises(ImageReadError, match="too large"):
+        open_image(folder / "bomb.png")
+    with pytest.raises(ImageReadError, match="not found"):
+        open_image(folder / "absent.png")
+
+
+def test_pixel_limit_is_configurable(make_images):
+    (path, _), = make_images(n=1, size=(100, 100))
+    with pytest.raises(UserError, match="no readable images"):
+        scan_folder(path.parent, max_pixels=5_000, progress=False)
+    with pytest.raises(ImageReadError, match="10000 pixels > limit 5000"):
+        open_image(path, max_pixels=5_000)
+
+
+def test_duplicates_hidden_files_order_and_symlink_loops(make_images, tmp_path):
+    made = make_images([(10, 20, 30), (200, 100, 0)], folder="root/b")
+    root = tmp_path / "root"
+    (root / "a").mkdir()
+    (root / "a" / "copy.png").write_bytes(made[1][0].read_bytes())
+    (root / "a" / ".hidden.png").write_bytes(made[0][0].read_bytes())
+    (root / ".cache").mkdir()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(root / ".cache" / "x.png")
+    (root / "notes.txt").write_text("ignored: not an image name")
+    os.symlink(root, root / "b" / "loop")  # a folder link back to the root
+    records, skipped = scan_folder(root, progress=False)
+    assert [r.rel for r in records] == ["a/copy.png", "b/img_000.png"]
+    assert [(s.path, s.reason) for s in skipped] == [("b/img_001.png", "duplicate of a/copy.png")]
+    assert all(r.path.is_absolute() and len(r.id) == 16 for r in records)
+    assert records[0].id != records[1].id
+    assert scan_folder(root, progress=False) == (records, skipped)  # deterministic
+
+
+def test_bad_roots_are_one_line_user_errors(tmp_path):
+    with pytest.raises(UserError, match="no such folder"):
+        scan_folder(tmp_path / "missing", progress=False)
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(UserError, match="not a folder"):
+        scan_folder(tmp_path / "file.txt", progress=False)
+    with pytest.raises(UserError, match="no images found"):
+        scan_folder(tmp_path, progress=False)
+
+
+def test_real_demo_assets_scan_and_decode():
+    root = Path(__file__).resolve().parents[2] / "assets" / "demo" / "images"
+    records, skipped = scan_folder(root, progress=False)
+    assert len(records) + len(skipped) >= 300 and len(records) >= 300
+    rgba = [r for r in records if r.rel.endswith(".png")][:3]
+    for record in rgba:
+        img = open_image(record.path, max_side=64)
+        assert img.mode == "RGB" and max(img.size) == 64

@@ -1,0 +1,79 @@
+"""Square thumbnails (crop/pad geometry) and atlas sheets read back as pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from embed.errors import UserError
+from embed.scan import open_image
+from embed.thumbs import square_thumbnail, thumb_source_side, write_atlases
+
+
+def striped(width: int, height: int) -> Image.Image:
+    """Green in the middle, red at the left/top edge band and blue at the right/bottom one (¼ each)."""
+    img = Image.new("RGB", (width, height), (0, 255, 0))
+    if width >= height:
+        img.paste((255, 0, 0), (0, 0, width // 4, height))
+        img.paste((0, 0, 255), (width - width // 4, 0, width, height))
+    else:
+        img.paste((255, 0, 0), (0, 0, width, height // 4))
+        img.paste((0, 0, 255), (0, height - height // 4, width, height))
+    return img
+
+
+def test_crop_keeps_the_centre_of_a_wide_image():
+    thumb = square_thumbnail(striped(200, 100), 32, "crop")
+    assert thumb.shape == (32, 32, 3) and thumb.dtype == np.uint8
+    green = np.array([0, 255, 0])
+    assert np.abs(thumb[:, 2:30].astype(int) - green).max() <= 10  # red/blue edge bands cut off
+    assert thumb[:, 0, 0].max() < 80 and thumb[:, 31, 2].max() < 80
+
+
+def test_pad_letterboxes_a_tall_image_on_the_background():
+    thumb = square_thumbnail(striped(50, 100), 40, "pad", background=(9, 9, 9))
+    assert thumb.shape == (40, 40, 3)
+    assert (thumb[:, :8] == 9).all() and (thumb[:, -8:] == 9).all()  # 10 px bars left and right
+    assert tuple(thumb[2, 20]) == (255, 0, 0) and tuple(thumb[37, 20]) == (0, 0, 255)  # whole image kept
+    assert tuple(thumb[20, 20]) == (0, 255, 0)
+
+
+def test_unknown_fit_is_a_user_error():
+    with pytest.raises(UserError, match="crop, pad"):
+        square_thumbnail(striped(10, 10), 8, "stretch")
+
+
+def test_source_side_avoids_upscaling_the_short_side():
+    assert thumb_source_side(400, 100, 32, "crop") == 128
+    assert thumb_source_side(100, 400, 32, "pad") == 32
+
+
+def test_atlas_cells_hold_each_images_colour_at_every_level(make_images, tmp_path):
+    made = make_images(n=11, size=(30, 20), ext=".png")
+    thumbs = np.stack([square_thumbnail(open_image(path), 16) for path, _ in made])
+    levels, sheet, cell = write_atlases(thumbs, tmp_path / "out", "x_atlas", cell_sizes=(8, 16), cells_per_side=3, progress=False)
+    assert [(lv["cell_px"], lv["sheet_px"]) for lv in levels] == [(8, 24), (16, 48)]
+    assert levels[0]["files"] == ["x_atlas/8/000.jpg", "x_atlas/8/001.jpg"]
+    assert sheet.tolist() == [0] * 9 + [1] * 2 and cell.tolist() == list(range(9)) + [0, 1]
+    for level in levels:
+        px = level["cell_px"]
+        k = level["sheet_px"] // px
+        sheets = [np.asarray(Image.open(tmp_path / "out" / f), dtype=int) for f in level["files"]]
+        assert all(s.shape == (level["sheet_px"], level["sheet_px"], 3) for s in sheets)
+        for i, (_, colour) in enumerate(made):
+            x, y = (cell[i] % k) * px, (cell[i] // k) * px
+            centre = sheets[sheet[i]][y + px // 2 - 1:y + px // 2 + 1, x + px // 2 - 1:x + px // 2 + 1]
+            assert np.abs(centre - colour).max() <= 12, (level["cell_px"], i)
+        unused = sheets[1][px:, :]  # the second sheet only fills two cells of its first row
+        assert unused.max() <= 12
+
+
+def test_atlas_reads_thumbs_from_a_memmap(make_images, tmp_path):
+    made = make_images(n=5)
+    store = np.lib.format.open_memmap(tmp_path / "thumbs.npy", mode="w+", dtype=np.uint8, shape=(5, 8, 8, 3))
+    for i, (path, _) in enumerate(made):
+        store[i] = square_thumbnail(open_image(path), 8)
+    levels, sheet, cell = write_atlases(store, tmp_path, "a", cell_sizes=(8,), cells_per_side=2, progress=False)
+    last = np.asarray(Image.open(tmp_path / levels[0]["files"][1]), dtype=int)
+    assert sheet[4] == 1 and cell[4] == 0 and np.abs(last[4, 4] - made[4][1]).max() <= 12
