@@ -1,0 +1,149 @@
+"""Layout quality: colour smoothness on the grid, k-NN preservation and Distance Preservation Quality.
+
+Quadratic measures are computed on a fixed-seed random subset of points (or of query points) so that
+they stay fast at 100k images; the sizes used are reported alongside the values by `layout_metrics`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_CHUNK_ELEMENTS = 4_000_000  # rows × columns of one distance block (≈ 32 MB of float64)
+
+
+def neighbour_colour_distance(grid: np.ndarray, colours: np.ndarray) -> float:
+    """Mean CIE76 ΔE between the colours of 4-neighbouring occupied grid cells (0.0 when no such pair)."""
+    grid = np.asarray(grid, dtype=np.int64)
+    colours = np.asarray(colours, dtype=np.float64)
+    if len(grid) == 0:
+        return 0.0
+    occupant = np.full(tuple(grid.max(axis=0) + 1), -1, dtype=np.int64)
+    occupant[grid[:, 0], grid[:, 1]] = np.arange(len(grid))
+    pairs = [(occupant[:-1, :], occupant[1:, :]), (occupant[:, :-1], occupant[:, 1:])]
+    distances = []
+    for a, b in pairs:
+        both = (a >= 0) & (b >= 0)
+        distances.append(np.linalg.norm(colours[a[both]] - colours[b[both]], axis=1))
+    distances = np.concatenate(distances)
+    return float(distances.mean()) if len(distances) else 0.0
+
+
+def _squared_distances(queries: np.ndarray, points: np.ndarray, points_sq: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances between every query row and every point row (never negative)."""
+    d = points_sq[None, :] - 2.0 * (queries @ points.T) + np.einsum("ij,ij->i", queries, queries)[:, None]
+    return np.maximum(d, 0.0)
+
+
+def _chunks(n_rows: int, n_cols: int):
+    step = max(1, _CHUNK_ELEMENTS // max(n_cols, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _sample(n: int, size: int, seed: int) -> np.ndarray:
+    """Sorted indices of a fixed-seed random subset of `size` out of `n` (all of them when size >= n)."""
+    if size >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+def knn_preservation(
+    features: np.ndarray, positions: np.ndarray, k: int = 10, *, max_queries: int = 1000, seed: int = 0
+) -> float:
+    """Mean fraction of each point's k nearest neighbours in feature space that are also among its k
+    nearest in the 2-D layout. Neighbours are searched among all points; the mean is taken over at most
+    `max_queries` fixed-seed random query points. Ties in the layout (equidistant grid cells) are broken
+    in favour of the points nearer in feature space, as DPQ does."""
+    features = np.asarray(features, dtype=np.float64)
+    positions = np.asarray(positions, dtype=np.float64)
+    n = len(features)
+    k = min(k, n - 1)
+    if k < 1:
+        return 1.0
+    queries = _sample(n, max_queries, seed)
+    feat_sq = np.einsum("ij,ij->i", features, features)
+    pos_sq = np.einsum("ij,ij->i", positions, positions)
+    kept = 0
+    for block in _chunks(len(queries), n):
+        rows = queries[block]
+        own = np.arange(len(rows))
+        hd = _squared_distances(features[rows], features, feat_sq)
+        ld = _squared_distances(positions[rows], positions, pos_sq)
+        hd[own, rows] = np.inf
+        ld[own, rows] = np.inf
+        near_hd = np.argpartition(hd, k - 1, axis=1)[:, :k]
+        kth = np.partition(ld, k - 1, axis=1)[:, k - 1 : k]
+        # inside the k-th layout distance first, then ties at that distance by feature distance
+        score = np.where(ld < kth, -1.0, np.where(ld == kth, hd, np.inf))
+        near_ld = np.argpartition(score, k - 1, axis=1)[:, :k]
+        near_ld.sort(axis=1)
+        for a, b in zip(near_hd, near_ld):
+            kept += np.isin(a, b, assume_unique=True).sum()
+    return float(kept / (len(queries) * k))
+
+
+def dpq(
+    features: np.ndarray, positions: np.ndarray, p: float = 16, *, max_points: int = 4000, seed: int = 0
+) -> float:
+    """Distance Preservation Quality DPQ_p (Barthel et al., Computer Graphics Forum 2023) of a 2-D
+    arrangement: 1 when every point's layout neighbours are, in order, its nearest feature-space
+    neighbours, near 0 for a random arrangement. Same definition as `vc_flas.metrics.
+    distance_preservation_quality`, generalised from grids to any 2-D positions (layout ties broken by
+    feature distance); computed on at most `max_points` fixed-seed random points (O(n²) time)."""
+    keep = _sample(len(features), max_points, seed)
+    x = np.asarray(features, dtype=np.float64)[keep]
+    y = np.asarray(positions, dtype=np.float64)[keep]
+    n = len(x)
+    if n < 2:
+        return 1.0
+    x_sq = np.einsum("ij,ij->i", x, x)
+    y_sq = np.einsum("ij,ij->i", y, y)
+    hd_sum = 0.0
+    cum_hd = np.zeros(n - 1)
+    cum_2d = np.zeros(n - 1)
+    for block in _chunks(n, n):
+        own = np.arange(block.stop - block.start)
+        hd = np.sqrt(_squared_distances(x[block], x, x_sq))
+        ld = _squared_distances(y[block], y, y_sq)
+        hd[own, own + block.start] = 0.0
+        ld[own, own + block.start] = -1.0  # the point itself always sorts first and is dropped
+        hd_sum += hd.sum()
+        by_2d = np.take_along_axis(hd, np.lexsort((hd, ld), axis=-1), axis=1)
+        cum_2d += np.cumsum(by_2d[:, 1:], axis=1).sum(axis=0)
+        cum_hd += np.cumsum(np.sort(hd, axis=1)[:, 1:], axis=1).sum(axis=0)
+    mean_d = hd_sum / (n * (n - 1))
+    if mean_d == 0.0:
+        return 1.0
+    ks = np.arange(1, n) * n
+
+    def gain(cum: np.ndarray) -> np.ndarray:
+        return np.clip((mean_d - cum / ks) / mean_d, 0.0, None)
+
+    best = np.linalg.norm(gain(cum_hd), ord=p)
+    return float(np.linalg.norm(gain(cum_2d), ord=p) / best) if best > 0 else 1.0
+
+
+def layout_metrics(
+    features: np.ndarray,
+    colours: np.ndarray,
+    grid: np.ndarray,
+    tsne_xy: np.ndarray,
+    *,
+    max_points: int = 4000,
+    max_queries: int = 1000,
+    seed: int = 0,
+) -> dict:
+    """All quality measures of one layout, JSON-ready. `colours` are mean Lab colours per image;
+    `random_colour_dE` is the neighbour ΔE of the same grid with the images randomly shuffled, so that
+    neighbour_colour_dE / random_colour_dE < 1 means colour-sorted."""
+    shuffled = np.random.default_rng(seed).permutation(len(grid))
+    return {
+        "neighbour_colour_dE": neighbour_colour_distance(grid, colours),
+        "random_colour_dE": neighbour_colour_distance(np.asarray(grid)[shuffled], colours),
+        "knn10_grid": knn_preservation(features, grid, 10, max_queries=max_queries, seed=seed),
+        "knn10_tsne": knn_preservation(features, tsne_xy, 10, max_queries=max_queries, seed=seed),
+        "dpq16_grid": dpq(features, grid, 16, max_points=max_points, seed=seed),
+        "dpq16_tsne": dpq(features, tsne_xy, 16, max_points=max_points, seed=seed),
+        "knn_queries": min(max_queries, len(grid)),
+        "dpq_points": min(max_points, len(grid)),
+    }

@@ -1,0 +1,101 @@
+"""Dimensionality reduction: clusters stay apart, runs are reproducible, tiny inputs work; normalising
+and Procrustes alignment of 2-D layouts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embed.reduce import normalise_unit, procrustes_align, reduce_to_2d
+
+
+def clustered_features(n: int, dim: int = 60, k: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """`n` points in `k` well-separated Gaussian clusters; returns (features, cluster label)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 4, (k, dim))
+    label = rng.integers(0, k, n)
+    return centres[label] + rng.normal(0, 1, (n, dim)), label
+
+
+def nearest_neighbour_same_label(xy: np.ndarray, label: np.ndarray) -> float:
+    d = ((xy[:, None] - xy[None]) ** 2).sum(axis=2)
+    np.fill_diagonal(d, np.inf)
+    return float((label[d.argmin(axis=1)] == label).mean())
+
+
+def test_clusters_stay_apart_in_2d():
+    features, label = clustered_features(300)
+    xy = reduce_to_2d(features, n_jobs=1, progress=False)
+    assert xy.shape == (300, 2) and np.isfinite(xy).all()
+    assert nearest_neighbour_same_label(xy, label) > 0.97
+
+
+def test_same_input_and_seed_give_the_same_layout_with_threads_and_approximate_neighbours():
+    features, _ = clustered_features(1000, dim=10, seed=1)  # ≥ 1000 points: Annoy neighbours
+    first = reduce_to_2d(features, seed=3, n_jobs=2, progress=False)
+    assert np.array_equal(first, reduce_to_2d(features, seed=3, n_jobs=2, progress=False))
+
+
+def test_a_different_seed_gives_a_different_layout():
+    features, _ = clustered_features(200, seed=2)
+    a = reduce_to_2d(features, seed=0, n_jobs=1, progress=False)
+    assert not np.allclose(a, reduce_to_2d(features, seed=1, n_jobs=1, progress=False))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 20])
+def test_small_inputs_work_with_the_default_perplexity(n):
+    features, _ = clustered_features(n, dim=10, seed=n)
+    xy = reduce_to_2d(features, n_jobs=1, progress=False)
+    assert xy.shape == (n, 2) and np.isfinite(xy).all()
+    if n >= 2:
+        assert len(np.unique(xy.round(9), axis=0)) == n  # distinct inputs stay distinct
+
+
+def test_identical_rows_and_constant_columns_do_not_produce_nan():
+    assert np.array_equal(reduce_to_2d(np.ones((30, 4)), progress=False), np.zeros((30, 2)))
+    features, _ = clustered_features(60, dim=8, seed=4)
+    features[:, 3] = 7.0
+    assert np.isfinite(reduce_to_2d(features, n_jobs=1, progress=False)).all()
+
+
+def test_progress_bar_counts_all_iterations(capsys):
+    features, _ = clustered_features(80, dim=10, seed=5)
+    reduce_to_2d(features, n_jobs=1, progress=True)
+    assert "t-SNE" in capsys.readouterr().err.replace("\r", "\n").splitlines()[-1]
+    reduce_to_2d(features, n_jobs=1, progress=True)
+    assert "750/750" in capsys.readouterr().err
+
+
+def test_bad_features_are_rejected():
+    for bad in (np.zeros((0, 3)), np.zeros(5), np.array([[1.0, np.inf]])):
+        with pytest.raises(ValueError):
+            reduce_to_2d(bad, progress=False)
+
+
+def test_normalise_unit_keeps_the_aspect_ratio_and_centres_the_short_side():
+    xy = np.array([[-3.0, 10.0], [5.0, 12.0], [1.0, 11.0]])  # 8 wide, 2 tall
+    out = normalise_unit(xy)
+    assert out[:, 0].min() == 0.0 and out[:, 0].max() == 1.0
+    assert np.ptp(out[:, 1]) == pytest.approx(2 / 8)
+    assert out[:, 1].min() == pytest.approx((1 - 2 / 8) / 2)
+    assert out[2] == pytest.approx([0.5, 0.5])
+    assert np.array_equal(normalise_unit(np.full((4, 2), 3.0)), np.full((4, 2), 0.5))
+
+
+def test_procrustes_recovers_a_rotated_reflected_scaled_shifted_copy():
+    rng = np.random.default_rng(6)
+    target = rng.normal(size=(200, 2)) * [3.0, 1.0]
+    angle = 2.1
+    rotate = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moving = (target * [-1.0, 1.0]) @ rotate.T * 0.37 + [40.0, -7.0]
+    assert np.allclose(procrustes_align(moving, target), target)
+
+
+def test_procrustes_on_a_noisy_copy_lands_near_the_target():
+    rng = np.random.default_rng(7)
+    target = rng.normal(size=(300, 2))
+    moving = target[:, ::-1] * 5 + rng.normal(0, 0.05, (300, 2))  # swapped axes = reflection
+    aligned = procrustes_align(moving, target)
+    assert np.abs(aligned - target).mean() < 0.05
+    with pytest.raises(ValueError):
+        procrustes_align(moving[:10], target)
