@@ -1,0 +1,184 @@
+"""Append-only on-disk store of fixed-width rows keyed by image id, read through a memory map.
+
+One folder per kind of row (e.g. resnet18 features of blur level 8 at 112 px, or 128-px thumbnails):
+
+    <root>/<kind>/meta.json   the key, dtype and row shape (checked on open)
+    <root>/<kind>/rows.bin    raw rows, appended
+    <root>/<kind>/ids.txt     one image id per line, appended *after* the rows are flushed to disk
+
+A row counts only once its id line is complete, so a run killed at any point (kill -9, power loss)
+loses at most the batch it was writing: torn rows and a torn last id line are cut off before the
+next append. Appends hold an exclusive lock, so two runs sharing a cache interleave whole batches.
+Rows are read through np.memmap: 100k thumbnails of 128×128×3 (4.9 GB) never have to fit in memory.
+
+Default root: `.cache/` beside the output JSON (chosen by the caller; `--cache DIR` overrides), so a
+gallery's cache is found, moved and deleted with it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from embed.atomic import write_text_atomic
+from embed.errors import UserError
+
+
+def kind_folder_name(**key: object) -> str:
+    """A readable, filesystem-safe folder name from key parts, e.g. 'features_resnet18_IMAGENET1K_V1_r8_s112'."""
+    return "_".join(re.sub(r"[^A-Za-z0-9.-]+", "-", str(v)) for v in key.values())
+
+
+class RowView:
+    """Rows of a store picked by index: an (N, *shape) array read from the memory map only where indexed."""
+
+    def __init__(self, rows: np.ndarray, index: np.ndarray):
+        self._rows, self._index = rows, index
+        self.shape = (len(index), *rows.shape[1:])
+        self.dtype = rows.dtype
+        self.ndim = len(self.shape)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __getitem__(self, key) -> np.ndarray:
+        picked = self._index[key]
+        if np.ndim(picked) == 0:
+            return np.asarray(self._rows[picked])
+        return self._rows[picked]
+
+    def __iter__(self):
+        return (np.asarray(self._rows[i]) for i in self._index)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = self._rows[self._index]
+        return out if dtype is None else out.astype(dtype)
+
+
+class RowStore:
+    """Fixed-width rows of one kind, keyed by image id (ids are strings without whitespace)."""
+
+    def __init__(self, folder: str | os.PathLike, *, dtype: str | np.dtype, shape: tuple[int, ...] | None = None,
+                 key: dict | None = None):
+        """Open (creating) the store in `folder`. With `shape=None` the row shape is the stored one, or
+        is set by the first `append` (for rows whose width is known only after computing them)."""
+        self.folder = Path(folder)
+        self.dtype = np.dtype(dtype)
+        self.key = key or {}
+        self.shape: tuple[int, ...] | None = None
+        self._meta_path = self.folder / "meta.json"
+        self._rows_path = self.folder / "rows.bin"
+        self._ids_path = self.folder / "ids.txt"
+        self._ids: list[str] = []
+        self._where: dict[str, int] = {}
+        self._ids_offset = 0  # bytes of ids.txt consumed (complete lines only)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._ids_path.touch()
+            self._rows_path.touch()
+            if self._meta_path.exists():
+                meta = json.loads(self._meta_path.read_text(encoding="utf-8"))
+                self._set_shape(tuple(meta["shape"]), meta["dtype"])
+            if shape is not None:
+                self._set_shape(tuple(shape), self.dtype.str)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UserError(f"{self.folder}: cannot use cache folder ({exc})") from None
+        self._refresh()
+
+    def _set_shape(self, shape: tuple[int, ...], dtype: str) -> None:
+        """Adopt the row shape, or check it against the one already adopted or stored."""
+        shape = tuple(int(v) for v in shape)
+        if self.shape is not None and (shape, dtype) != (self.shape, self.dtype.str):
+            raise UserError(f"{self.folder}: cache holds {self.dtype.str} rows of shape {list(self.shape)}, "
+                            f"not {dtype} {list(shape)}; delete this folder")
+        if dtype != self.dtype.str:
+            raise UserError(f"{self.folder}: cache holds {dtype} rows, not {self.dtype.str}; delete this folder")
+        if self.shape is None and not self._meta_path.exists():
+            meta = {"key": self.key, "dtype": dtype, "shape": list(shape)}
+            write_text_atomic(self._meta_path, json.dumps(meta, indent=1) + "\n")
+        self.shape = shape
+
+    @property
+    def row_bytes(self) -> int:
+        return int(np.prod(self.shape or (0,), dtype=np.int64)) * self.dtype.itemsize
+
+    def _refresh(self) -> None:
+        """Read id lines appended since the last look (by this or another process); skip a torn last line."""
+        with self._ids_path.open("rb") as f:
+            f.seek(self._ids_offset)
+            tail = f.read()
+        if self.shape is None:
+            return  # nothing was ever appended
+        rows_on_disk = self._rows_path.stat().st_size // self.row_bytes
+        for line in tail.splitlines(keepends=True):
+            if not line.endswith(b"\n") or len(self._ids) >= rows_on_disk:
+                break  # a torn last line, or an id whose row never reached the disk
+            image_id = line[:-1].decode("utf-8")
+            self._where[image_id] = len(self._ids)
+            self._ids.append(image_id)
+            self._ids_offset += len(line)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, image_id: str) -> bool:
+        return image_id in self._where
+
+    def locate(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers of `ids` (-1 where absent) and the boolean mask of absent ones."""
+        index = np.fromiter((self._where.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
+        return index, index < 0
+
+    def rows(self) -> np.ndarray:
+        """All stored rows as a read-only memory map, (len(self), *shape)."""
+        if not self._ids:
+            return np.empty((0, *(self.shape or (0,))), self.dtype)
+        return np.memmap(self._rows_path, dtype=self.dtype, mode="r", shape=(len(self._ids), *self.shape))
+
+    def view(self, ids: list[str]) -> RowView:
+        """Rows of `ids` (all must be present) without reading them yet."""
+        index, missing = self.locate(ids)
+        if missing.any():
+            raise KeyError(f"{int(missing.sum())} ids not in {self.folder}")
+        return RowView(self.rows(), index)
+
+    def get(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, missing): the rows of `ids` in memory (zeros where missing) and the mask of missing ids."""
+        index, missing = self.locate(ids)
+        out = np.zeros((len(ids), *(self.shape or (0,))), self.dtype)
+        if (~missing).any():
+            out[~missing] = self.rows()[index[~missing]]
+        return out, missing
+
+    def append(self, ids: list[str], rows: np.ndarray) -> None:
+        """Add rows for `ids`: rows are written and synced first, then their ids, under an exclusive lock."""
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        if self.shape is None:
+            self._set_shape(rows.shape[1:], self.dtype.str)
+        if rows.shape != (len(ids), *self.shape):
+            raise ValueError(f"rows of shape {rows.shape} do not match {len(ids)} ids × {self.shape}")
+        if any(not i or i.split() != [i] for i in ids):
+            raise ValueError("ids must be non-empty strings without whitespace")
+        if not ids:
+            return
+        with open(self.folder / "lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._refresh()
+            with self._rows_path.open("r+b") as f:
+                f.truncate(len(self._ids) * self.row_bytes)  # drop torn rows of a killed run
+                f.seek(0, os.SEEK_END)
+                f.write(rows.tobytes())
+                f.flush()
+                os.fsync(f.fileno())
+            with self._ids_path.open("r+b") as f:
+                f.truncate(self._ids_offset)  # drop a torn id line
+                f.seek(0, os.SEEK_END)
+                f.write("".join(i + "\n" for i in ids).encode("utf-8"))
+                f.flush()
+                os.fsync(f.fileno())
+            self._refresh()

@@ -1,0 +1,240 @@
+"""Decode-once feature extraction: thumbnails, mean colours and per-blur-level features, cached on disk.
+
+Only images missing from the cache are decoded. DataLoader workers decode each such image once (at
+the smallest scale that still serves the largest output), and from that one decode make its
+thumbnail, its mean CIELAB colour and every blur level's network input (heavily blurred levels at a
+reduced size, see `embed.blur`). Inputs of the same size — the original and blurred copies alike —
+go through the network in one batch. Every batch's results are appended to the cache before the
+next one starts, so an interrupted run resumes losing at most one batch, and a run with nothing new
+never builds the network.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from embed.blur import blur_square
+from embed.cache import RowStore, RowView, kind_folder_name
+from embed.errors import UserError
+from embed.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device, srgb_to_lab
+from embed.scan import ImageReadError, ImageRecord, open_image
+from embed.thumbs import FITS, square_thumbnail, thumb_source_side
+
+DECODE_ERRORS = (ImageReadError, OSError, ValueError, SyntaxError, EOFError)  # PIL's ways to fail on bad data
+
+
+@dataclass
+class Extracted:
+    """Per-image outputs, in the order of `records` (the input records minus those that failed)."""
+
+    records: list[ImageRecord]
+    thumbs: RowView                       # (N, S, S, 3) uint8, read from the cache's memory map on access
+    features: dict[float, np.ndarray]     # blur radius → (N, D) float32
+    colours: np.ndarray                   # (N, 3) mean CIELAB colour of each thumbnail
+    failed: list[tuple[str, str]]         # (rel path, reason) of images whose decode failed
+    weights_tag: str
+    stats: dict = field(default_factory=dict)  # total, cached, computed, failed, seconds per sub-stage
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a worker makes from one decoded image."""
+
+    thumb_size: int
+    fit: str
+    background: tuple[int, int, int]
+    base_size: int
+    levels: tuple[tuple[float, int], ...]  # (blur radius, network input side)
+
+
+class _DecodeOnce(Dataset):
+    """Item i: (i, None, (thumb, colour, {radius: input})) or (i, failure reason, None)."""
+
+    def __init__(self, records: list[ImageRecord], plan: _Plan):
+        self.records, self.plan = records, plan
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, i: int):
+        rec, plan = self.records[i], self.plan
+        largest = max(plan.thumb_size, plan.base_size)
+        try:
+            img = open_image(rec.path, background=plan.background,
+                             max_side=thumb_source_side(rec.width, rec.height, largest, plan.fit))
+            thumb = square_thumbnail(img, plan.thumb_size, plan.fit, plan.background)
+            square = square_thumbnail(img, plan.base_size, plan.fit, plan.background)
+        except ImageReadError as exc:
+            return i, exc.reason, None
+        except DECODE_ERRORS as exc:
+            return i, f"cannot decode ({' '.join(str(exc).split())[:120]})", None
+        colour = srgb_to_lab(thumb).reshape(-1, 3).mean(axis=0)
+        inputs = {radius: blur_square(square, radius, size) for radius, size in plan.levels}
+        return i, None, (thumb, colour, inputs)
+
+
+def _collate(items: list) -> dict:
+    ok = [item for item in items if item[2] is not None]
+    return {
+        "index": np.array([item[0] for item in ok], dtype=np.int64),
+        "failed": [(item[0], item[1]) for item in items if item[2] is None],
+        "thumbs": np.stack([item[2][0] for item in ok]) if ok else None,
+        "colours": np.stack([item[2][1] for item in ok]) if ok else None,
+        "inputs": {r: np.stack([item[2][2][r] for item in ok]) for r in (ok[0][2][2] if ok else {})},
+    }
+
+
+def default_workers(kind: str, device: torch.device) -> int:
+    """Decoding processes. A CNN on the CPU keeps the cores busy and decoding (JPEG draft mode) is a
+    small share of the work, so workers would only compete with it: a quarter of the cores (none on
+    2 cores). With the network elsewhere (GPU) or no network (lab), decoding is the work: up to 8."""
+    cores = os.cpu_count() or 1
+    return cores // 4 if kind == "cnn" and device.type == "cpu" else min(8, cores)
+
+
+def extract(records: list[ImageRecord], *, cache_dir: str | os.PathLike, model_name: str = "resnet18",
+            weights: str = "default", blur_radii: tuple[float, ...] = (0, 2, 8, 32), thumb_size: int = 128,
+            fit: str = "crop", background: tuple[int, int, int] = (255, 255, 255), device: str = "auto",
+            batch_size: int = 32, workers: int | None = None, kind: str = "cnn", seed: int = 0,
+            progress: bool = True) -> Extracted:
+    """Thumbnails, mean colours and features of every record, computing only what the cache lacks.
+
+    `kind="cnn"`: `model_name`'s pooled penultimate layer with `weights` ('default', 'random' or a
+    .pth file); `kind="lab"`: an 8×8 grid of CIELAB colours per blur level, no network.
+    Images that fail to decode are left out and listed in `failed`.
+    """
+    timer: dict[str, float] = defaultdict(float)
+    start = time.perf_counter()
+    if kind not in ("cnn", "lab"):
+        raise UserError(f"unknown feature kind {kind!r}; use cnn or lab")
+    if fit not in FITS:
+        raise UserError(f"thumbnail fit must be one of {', '.join(FITS)}, not {fit!r}")
+    if batch_size < 1 or thumb_size < 1:
+        raise UserError(f"batch size and thumbnail size must be at least 1, not {batch_size} and {thumb_size}")
+    if workers is not None and workers < 0:
+        raise UserError(f"--workers must be 0 or more, not {workers}")
+    model: CnnModel | LabModel = cnn_model(model_name, weights, seed) if kind == "cnn" else lab_model()
+    torch_device = resolve_device(device)
+    workers = default_workers(kind, torch_device) if workers is None else workers
+    radii = tuple(sorted({float(r) for r in blur_radii}))
+    plan = _Plan(thumb_size, fit, tuple(background), model.base_size,
+                 tuple((r, model.input_size_for(r)) for r in radii))
+    thumb_store, colour_store, feature_stores = _open_stores(Path(cache_dir), model, plan)
+
+    ids = [rec.id for rec in records]
+    missing = {"thumbs": thumb_store.locate(ids)[1], "colours": colour_store.locate(ids)[1]}
+    missing.update({r: store.locate(ids)[1] for r, store in feature_stores.items()})
+    todo = np.flatnonzero(np.any(list(missing.values()), axis=0))
+    timer["lookup"] = time.perf_counter() - start
+
+    failed: list[tuple[int, str]] = []
+    if len(todo):
+        failed = _compute([records[i] for i in todo], {k: m[todo] for k, m in missing.items()}, plan, model,
+                          torch_device, thumb_store, colour_store, feature_stores, batch_size, workers,
+                          progress, timer)
+        failed = [(int(todo[i]), reason) for i, reason in failed]
+
+    read_start = time.perf_counter()
+    failed_set = {i for i, _ in failed}
+    kept = [rec for i, rec in enumerate(records) if i not in failed_set]
+    kept_ids = [rec.id for rec in kept]
+    result = Extracted(
+        records=kept,
+        thumbs=thumb_store.view(kept_ids),
+        features={r: np.asarray(store.view(kept_ids)) for r, store in feature_stores.items()},
+        colours=np.asarray(colour_store.view(kept_ids)),
+        failed=[(records[i].rel, reason) for i, reason in sorted(failed)],
+        weights_tag=model.weights_tag,
+    )
+    timer["read"] = time.perf_counter() - read_start
+    timer["total"] = time.perf_counter() - start
+    result.stats = {"total": len(records), "cached": len(records) - len(todo),
+                    "computed": len(todo) - len(failed), "failed": len(failed), "seconds": dict(timer)}
+    return result
+
+
+def _open_stores(root: Path, model: CnnModel | LabModel,
+                 plan: _Plan) -> tuple[RowStore, RowStore, dict[float, RowStore]]:
+    fit_key = plan.fit if plan.fit == "crop" else f"pad-{bytes(plan.background).hex()}"
+    thumb_key = {"kind": "thumbs", "size": f"s{plan.thumb_size}", "fit": fit_key}
+    s = plan.thumb_size
+    thumbs = RowStore(root / kind_folder_name(**thumb_key), shape=(s, s, 3), dtype=np.uint8, key=thumb_key)
+    colour_key = {**thumb_key, "kind": "colours-lab"}
+    colours = RowStore(root / kind_folder_name(**colour_key), shape=(3,), dtype=np.float32, key=colour_key)
+    features = {}
+    for radius, size in plan.levels:
+        key = {"kind": "features", "model": model.name, "weights": model.weights_tag, "blur": f"r{radius:g}",
+               "size": f"s{size}", "fit": fit_key}  # the row width is set by the first batch computed
+        features[radius] = RowStore(root / kind_folder_name(**key), dtype=np.float32, key=key)
+    return thumbs, colours, features
+
+
+def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnModel | LabModel,
+             device: torch.device, thumb_store: RowStore, colour_store: RowStore,
+             feature_stores: dict[float, RowStore], batch_size: int, workers: int, progress: bool,
+             timer: dict[str, float]) -> list[tuple[int, str]]:
+    """Decode, featurise and cache the `todo` records (appending per store only what it lacks).
+
+    Returns (position in `todo`, reason) for each image that failed to decode.
+    """
+    plan = replace(plan, levels=tuple((r, size) for r, size in plan.levels if missing[r].any()))
+    if len(todo) <= batch_size:
+        workers = 0  # starting processes costs more than they would save
+    loader = DataLoader(_DecodeOnce(todo, plan), batch_size=batch_size, num_workers=workers,
+                        collate_fn=_collate)
+    net = None
+    failed: list[tuple[int, str]] = []
+    with tqdm(total=len(todo), desc="features", unit="img", disable=not progress) as bar:
+        batches = iter(loader)
+        while True:
+            tick = time.perf_counter()
+            batch = next(batches, None)
+            timer["decode_wait"] += time.perf_counter() - tick
+            if batch is None:
+                break
+            failed += batch["failed"]
+            index = batch["index"]
+            if len(index):
+                picked = {r: missing[r][index] for r, _ in plan.levels}
+                if net is None and any(rows.any() for rows in picked.values()):
+                    tick = time.perf_counter()
+                    net = model.load(device)  # built only when some feature is really missing
+                    timer["model_load"] += time.perf_counter() - tick
+                tick = time.perf_counter()
+                features = _run_network(net, plan, batch["inputs"], picked)
+                timer["network"] += time.perf_counter() - tick
+                tick = time.perf_counter()
+                ids = np.array([todo[i].id for i in index], dtype=object)
+                for radius, rows in features.items():
+                    feature_stores[radius].append(list(ids[picked[radius]]), rows)
+                for name, store in (("thumbs", thumb_store), ("colours", colour_store)):
+                    rows = missing[name][index]
+                    store.append(list(ids[rows]), batch[name][rows])
+                timer["write"] += time.perf_counter() - tick
+            bar.update(len(index) + len(batch["failed"]))
+    return failed
+
+
+def _run_network(net, plan: _Plan, inputs: dict[float, np.ndarray],
+                 picked: dict[float, np.ndarray]) -> dict[float, np.ndarray]:
+    """Features of the picked rows of every level; levels with the same input size share one batch."""
+    by_size: dict[int, list[float]] = defaultdict(list)
+    for radius, size in plan.levels:
+        if picked[radius].any():
+            by_size[size].append(radius)
+    features = {}
+    for radius_group in by_size.values():
+        parts = [inputs[r][picked[r]] for r in radius_group]
+        out = net(np.concatenate(parts))
+        for radius, chunk in zip(radius_group, np.split(out, np.cumsum([len(p) for p in parts])[:-1])):
+            features[radius] = chunk
+    return features

@@ -1,0 +1,281 @@
+"""Decode-once extraction: outputs on generated images, the incremental cache, resuming after a kill, blur."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from PIL import Image
+
+import embed.extract
+from embed.blur import blur_square, input_size_for
+from embed.cache import RowStore
+from embed.errors import UserError
+from embed.extract import extract
+from embed.models import srgb_to_lab
+from embed.scan import scan_folder
+from embed.thumbs import square_thumbnail
+
+REPO = Path(__file__).resolve().parents[2]
+CNN = dict(model_name="mobilenet_v3_small", weights="random", kind="cnn", device="cpu", workers=0, progress=False)
+LAB = dict(kind="lab", device="cpu", workers=0, progress=False)
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny batches: one thread is as fast, and immune to OpenMP oversubscription on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def records_of(make_images, n: int, folder: str = "images", **kwargs):
+    made = make_images(n=n, folder=folder, **kwargs)
+    records, skipped = scan_folder(made[0][0].parent, progress=False)
+    assert not skipped
+    return records, made
+
+
+@pytest.fixture
+def no_network_build(monkeypatch):
+    """Make building any torchvision model fail, to prove that a run does not build one."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a torchvision model was built")
+
+    monkeypatch.setattr(torchvision.models, "get_model", refuse)
+
+
+def test_cnn_features_thumbnails_and_colours_have_the_right_shapes_and_values(make_images, tmp_path):
+    records, made = records_of(make_images, 5)
+
+    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 2, 8, 32), thumb_size=32,
+                  **{**CNN, "model_name": "resnet18"})
+
+    assert [r.rel for r in out.records] == [r.rel for r in records] and out.failed == []
+    assert out.thumbs.shape == (5, 32, 32, 3) and out.thumbs.dtype == np.uint8
+    assert sorted(out.features) == [0, 2, 8, 32]
+    assert all(f.shape == (5, 512) and f.dtype == np.float32 for f in out.features.values())
+    assert out.weights_tag == "random:seed0"
+    for i, (_, colour) in enumerate(made):  # solid images: every thumbnail pixel is the colour
+        assert np.abs(out.thumbs[i].astype(int) - colour).max() <= 1
+        np.testing.assert_allclose(out.colours[i], srgb_to_lab(np.array(colour)), atol=0.5)
+    assert out.stats["computed"] == 5 and out.stats["cached"] == 0
+    # Different images give different features; blur levels differ from the original.
+    assert not np.allclose(out.features[0][0], out.features[0][1])
+    assert not np.allclose(out.features[0], out.features[32])
+
+
+def test_second_run_reads_everything_from_the_cache_without_building_the_model(make_images, tmp_path,
+                                                                                 monkeypatch):
+    records, _ = records_of(make_images, 4)
+    first = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), thumb_size=32, **CNN)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a torchvision model was built")
+
+    monkeypatch.setattr(torchvision.models, "get_model", refuse)
+    monkeypatch.setattr(embed.extract, "open_image", refuse)
+    again = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), thumb_size=32, **CNN)
+
+    assert again.stats["computed"] == 0 and again.stats["cached"] == 4
+    for r in (0, 8):
+        np.testing.assert_array_equal(again.features[r], first.features[r])
+    np.testing.assert_array_equal(np.asarray(again.thumbs), np.asarray(first.thumbs))
+    np.testing.assert_array_equal(again.colours, first.colours)
+
+
+def test_adding_two_images_decodes_and_computes_only_those(make_images, tmp_path, monkeypatch):
+    made = make_images(n=6)
+    root = made[0][0].parent
+    hidden = [made[1][0], made[4][0]]
+    for path in hidden:
+        path.rename(path.with_suffix(".hidden"))
+    before = extract(scan_folder(root, progress=False)[0], cache_dir=tmp_path / "cache", thumb_size=32, **CNN)
+    for path in hidden:
+        path.with_suffix(".hidden").rename(path)
+    decoded = []
+    real_open = embed.extract.open_image
+    monkeypatch.setattr(embed.extract, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
+
+    after = extract(scan_folder(root, progress=False)[0], cache_dir=tmp_path / "cache", thumb_size=32, **CNN)
+
+    assert sorted(decoded) == sorted(hidden)
+    assert after.stats["computed"] == 2 and after.stats["cached"] == 4
+    kept = [0, 2, 3, 5]
+    for r in before.features:
+        np.testing.assert_array_equal(after.features[r][kept], before.features[r])
+    fresh = extract(scan_folder(root, progress=False)[0], cache_dir=tmp_path / "fresh", thumb_size=32, **CNN)
+    for r in fresh.features:  # same seed → same features, whatever was cached when
+        np.testing.assert_allclose(after.features[r], fresh.features[r], rtol=1e-4, atol=1e-4)
+
+
+def test_each_image_is_decoded_once_for_thumbnail_colour_and_all_blur_levels(make_images, tmp_path, monkeypatch):
+    records, _ = records_of(make_images, 3)
+    decoded = []
+    real_open = embed.extract.open_image
+    monkeypatch.setattr(embed.extract, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
+
+    extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 2, 8, 32), **LAB)
+
+    assert sorted(decoded) == sorted(r.path for r in records)
+
+
+def test_new_blur_level_computes_only_that_level(make_images, tmp_path, no_network_build):
+    records, _ = records_of(make_images, 4)
+    cache = tmp_path / "cache"
+    extract(records, cache_dir=cache, blur_radii=(0, 8), **LAB)
+    sizes = {p: p.stat().st_size for p in cache.glob("*/rows.bin")}
+
+    out = extract(records, cache_dir=cache, blur_radii=(0, 4, 8), **LAB)
+
+    assert sorted(out.features) == [0, 4, 8] and out.features[4].shape == (4, 192)
+    assert {p: p.stat().st_size for p in sizes} == sizes  # nothing appended to the old stores
+    assert RowStore(cache / "features_lab_none_r4_s32_crop", dtype=np.float32).shape == (192,)
+
+
+def test_lab_kind_needs_no_network_and_sees_colour(make_images, tmp_path, no_network_build):
+    red, blue, red2, blue2 = (230, 20, 20), (20, 20, 230), (226, 24, 20), (24, 20, 226)
+    records, _ = records_of(make_images, 4, colours=[red, blue, red2, blue2], shape="disc", size=(64, 48))
+
+    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), **LAB)
+
+    features = out.features[8]
+    same = np.linalg.norm(features[0] - features[2])
+    different = np.linalg.norm(features[0] - features[1])
+    assert 10 * same < different
+    assert out.colours[0][1] > 20 and out.colours[1][2] < -20  # red: a* > 0; blue: b* < 0
+
+
+def test_images_that_fail_to_decode_are_listed_and_left_out(make_images, tmp_path):
+    records, _ = records_of(make_images, 4)
+    records[2].path.write_bytes(b"changed since the scan")  # passes the scan, fails the full decode
+
+    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), **LAB)
+
+    assert out.failed == [(records[2].rel, "not an image")]
+    assert [r.rel for r in out.records] == [records[i].rel for i in (0, 1, 3)]
+    assert out.thumbs.shape[0] == 3 and out.features[8].shape[0] == 3 and out.colours.shape[0] == 3
+    assert out.stats["failed"] == 1 and out.stats["computed"] == 3
+
+
+def test_interrupted_run_resumes_computing_only_the_rest(make_images, tmp_path, monkeypatch):
+    records, _ = records_of(make_images, 6)
+    cache = tmp_path / "cache"
+    real_append = RowStore.append
+    calls = []
+
+    def append_then_interrupt(self, ids, rows):
+        real_append(self, ids, rows)
+        calls.append(self.folder.name)
+        if calls.count(calls[0]) == 3:  # Ctrl-C after the third batch of 2 images was written
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RowStore, "append", append_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        extract(records, cache_dir=cache, batch_size=2, thumb_size=32, **CNN)
+    monkeypatch.setattr(RowStore, "append", real_append)
+
+    resumed = extract(records, cache_dir=cache, batch_size=2, thumb_size=32, **CNN)
+
+    assert resumed.stats["cached"] == 4 and resumed.stats["computed"] == 2
+    clean = extract(records, cache_dir=tmp_path / "clean", batch_size=2, thumb_size=32, **CNN)
+    for r in clean.features:
+        np.testing.assert_allclose(resumed.features[r], clean.features[r], rtol=1e-4, atol=1e-4)
+
+
+KILLED_RUN = """
+import sys
+from pathlib import Path
+from embed.extract import extract
+from embed.scan import scan_folder
+records = scan_folder(Path(sys.argv[1]), progress=False)[0]
+extract(records, cache_dir=sys.argv[2], model_name="mobilenet_v3_small", weights="random", kind="cnn",
+        device="cpu", workers=0, batch_size=1, thumb_size=32, blur_radii=(0, 8), progress=False)
+"""
+
+
+def test_run_killed_with_sigkill_resumes_losing_at_most_one_batch(make_images, tmp_path):
+    records, _ = records_of(make_images, 24)
+    cache = tmp_path / "cache"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(records[0].path.parent), str(cache)],
+                            cwd=REPO, env=env)
+    ids_file = cache / "colours-lab_s32_crop" / "ids.txt"  # the last store each batch writes
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ids_file.exists() and ids_file.read_bytes().count(b"\n") >= 4:
+            break
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+
+    resumed = extract(records, cache_dir=cache, batch_size=4, thumb_size=32, blur_radii=(0, 8), **CNN)
+
+    assert 4 <= resumed.stats["cached"] < 24
+    assert resumed.stats["computed"] == 24 - resumed.stats["cached"]
+    clean = extract(records, cache_dir=tmp_path / "clean", batch_size=4, thumb_size=32, blur_radii=(0, 8), **CNN)
+    for r in clean.features:
+        np.testing.assert_allclose(resumed.features[r], clean.features[r], rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(np.asarray(resumed.thumbs), np.asarray(clean.thumbs))
+
+
+def high_frequency_energy(image: np.ndarray) -> float:
+    """Mean squared difference between horizontally and vertically adjacent pixels."""
+    grey = image.astype(np.float64).mean(axis=2)
+    return float((np.diff(grey, axis=0) ** 2).mean() + (np.diff(grey, axis=1) ** 2).mean())
+
+
+def test_blur_removes_more_fine_detail_as_the_radius_grows():
+    checker = np.kron((np.indices((28, 28)).sum(axis=0) % 2) * 255, np.ones((8, 8)))  # 224 px, 8-px squares
+    square = np.repeat(checker[:, :, None], 3, axis=2).astype(np.uint8)
+    energies = [high_frequency_energy(blur_square(square, r, 224)) for r in (0, 2, 8, 32)]
+    assert energies[0] > 2 * energies[1] > 0 and energies[1] > 10 * energies[2] and energies[2] > energies[3]
+    assert abs(blur_square(square, 32, 224).mean() - square.mean()) < 3  # blur keeps the mean colour
+
+
+def test_blur_radius_is_relative_to_image_size():
+    """The same level blurs a 448-px image twice as many pixels as a 224-px one: same look, scaled."""
+    rng = np.random.default_rng(0)
+    small = np.asarray(Image.fromarray(rng.integers(0, 256, (56, 56, 3), dtype=np.uint8)).resize((224, 224)))
+    large = np.asarray(Image.fromarray(small).resize((448, 448), Image.Resampling.BICUBIC))
+    blurred_small = blur_square(small, 8, 224)
+    blurred_large = np.asarray(Image.fromarray(blur_square(large, 8, 448)).resize((224, 224)))
+    assert np.abs(blurred_small.astype(int) - blurred_large).mean() < 2
+    unrelated = blur_square(small, 2, 224)
+    assert np.abs(unrelated.astype(int) - blurred_large).mean() > 5
+
+
+def test_reduced_input_of_a_blurred_level_matches_blurring_at_full_size():
+    rng = np.random.default_rng(1)
+    square = np.asarray(Image.fromarray(rng.integers(0, 256, (28, 28, 3), dtype=np.uint8)).resize((224, 224)))
+    size = input_size_for(8)
+    assert size < 224
+    full = np.asarray(Image.fromarray(blur_square(square, 8, 224)).resize((size, size), Image.Resampling.BILINEAR))
+    assert np.abs(blur_square(square, 8, size).astype(int) - full).mean() < 2
+
+
+def test_thumbnails_are_the_square_thumbnails_of_the_image(make_images, tmp_path):
+    records, _ = records_of(make_images, 2, shape="disc", size=(90, 60), ext=".jpg")
+    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0,), thumb_size=48, fit="pad", **LAB)
+    for i, rec in enumerate(records):
+        expected = square_thumbnail(Image.open(rec.path).convert("RGB"), 48, "pad", (255, 255, 255))
+        assert np.abs(out.thumbs[i].astype(int) - expected).max() <= 2
+
+
+def test_bad_options_are_one_line_errors(make_images, tmp_path):
+    records, _ = records_of(make_images, 1)
+    for options, words in (({"fit": "stretch"}, "fit"), ({"batch_size": 0}, "batch size"),
+                           ({"workers": -1}, "--workers"), ({"kind": "sift"}, "feature kind")):
+        with pytest.raises(UserError, match=words):
+            extract(records, cache_dir=tmp_path / "cache", **{**LAB, **options})
