@@ -1,0 +1,131 @@
+"""Command line: `python -m embed IMAGES -o OUT.json`, `python -m embed info FILE`, `python -m embed poster FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from embed.errors import UserError
+
+SUBCOMMANDS = ("build", "info", "poster")
+EXIT_USER_ERROR = 2
+EXIT_WEIGHTS_UNAVAILABLE = 3
+
+
+def parse_float_list(text: str) -> list[float]:
+    """'0,2,8,32' → [0.0, 2.0, 8.0, 32.0] (argparse type)."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
+    if not values or any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected non-negative numbers, got {text!r}")
+    return values
+
+
+def parse_aspect(text: str) -> float:
+    """'16:9', '16/9' or '1.78' → width/height (argparse type)."""
+    try:
+        for sep in (":", "/"):
+            if sep in text:
+                width, height = (float(part) for part in text.split(sep))
+                break
+        else:
+            width, height = float(text), 1.0
+        if width <= 0 or height <= 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an aspect ratio like 16:9 or 1.5, got {text!r}")
+    return width / height
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the main job (images → layout JSON)."""
+    from embed.grid import METHODS as GRID_METHODS
+    from embed.models import DEFAULT_MODEL
+
+    parser.add_argument("images", type=Path, help="folder of images (searched recursively)")
+    parser.add_argument("-o", "--output", type=Path, default=None,
+                        help="layout JSON to write; atlases go beside it (default: out/<folder name>.json)")
+    features = parser.add_argument_group("features")
+    features.add_argument("--features", choices=("cnn", "lab"), default="cnn",
+                          help="cnn: torchvision network features (default); lab: small blurred CIELAB "
+                               "thumbnails, no network, colour only")
+    features.add_argument("--model", default=DEFAULT_MODEL,
+                          help=f"torchvision model name (default {DEFAULT_MODEL}); its pooled penultimate layer is used")
+    features.add_argument("--weights", default="default",
+                          help="'default' = the model's pretrained weights (downloaded once to the torch cache), "
+                               "a local .pth state-dict file (offline machines), or 'random' (seeded random init)")
+    features.add_argument("--blur", type=parse_float_list, default=[0.0, 2.0, 8.0, 32.0], metavar="R,R,…",
+                          help="blur levels: Gaussian sigma as on a 224-px image (scales with image size); "
+                               "0 is the original (default 0,2,8,32)")
+    features.add_argument("--blur-layout", type=parse_float_list, default=None, metavar="R,R,…",
+                          help="levels the blur layout uses (default: the levels >= 8, or the largest)")
+    features.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
+                          help="where the network runs (default auto: cuda, then mps, then cpu)")
+    features.add_argument("--batch-size", type=int, default=32, help="images per network batch (default 32)")
+    features.add_argument("--workers", type=int, default=None,
+                          help="image-decoding worker processes (default: picked by device and core count; 0 = decode in the main process)")
+    features.add_argument("--cache", type=Path, default=None,
+                          help="feature/thumbnail cache folder (default: .cache/ beside the output JSON)")
+    layout = parser.add_argument_group("layout")
+    layout.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
+    layout.add_argument("--seed", type=int, default=0, help="random seed: same input and seed → same JSON (default 0)")
+    layout.add_argument("--pca-dims", type=int, default=50, help="PCA dimensions before t-SNE (default 50)")
+    layout.add_argument("--grid", choices=GRID_METHODS, default="auto",
+                        help="grid assignment: lap (exact), rasterfairy, tiles (scalable), auto (picks by N)")
+    layout.add_argument("--aspect", type=parse_aspect, default=16 / 9,
+                        help="grid aspect ratio, width:height (default 16:9)")
+    thumbs = parser.add_argument_group("thumbnails and atlases")
+    thumbs.add_argument("--fit", choices=("crop", "pad"), default="crop",
+                        help="square thumbnails by centre-crop or by letterboxing (default crop)")
+    thumbs.add_argument("--atlas-cells", type=lambda t: [int(v) for v in parse_float_list(t)], default=[32, 128],
+                        metavar="PX,PX", help="atlas levels of detail, cell sizes in px (default 32,128)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argparse parser with the three subcommands."""
+    from embed.poster import add_poster_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="python -m embed",
+        description="Arrange a folder of images by how they look: t-SNE layouts snapped to a grid, "
+                    "written as a layout JSON with texture atlases. `python -m embed IMAGES -o OUT.json` "
+                    "is short for `python -m embed build IMAGES -o OUT.json`.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_build_arguments(sub.add_parser("build", help="images → layout JSON (the default command)",
+                                       description="Build the blur and combined layouts of a folder of images."))
+    info = sub.add_parser("info", help="print counts, parameters and metrics of a layout JSON")
+    info.add_argument("layout", type=Path, help="layout JSON file")
+    add_poster_arguments(sub.add_parser("poster", help="render a high-resolution composite of a layout",
+                                        description="Composite the original images in their grid cells "
+                                                    "(or t-SNE positions) into one large image."))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; user mistakes print one line and return 2, never a traceback."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "build")
+    args = make_parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            from embed.pipeline import run_build
+            run_build(args)
+        elif args.command == "info":
+            from embed.info import print_info
+            print_info(args.layout)
+        else:
+            from embed.poster import run_poster
+            return run_poster(args)
+    except UserError as exc:
+        from embed.models import WeightsUnavailableError
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_WEIGHTS_UNAVAILABLE if isinstance(exc, WeightsUnavailableError) else EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted: finished batches are cached; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,129 @@
+"""End-to-end: `python -m embed` on generated images with known colour families and on bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from embed.cli import main
+from embed.layout_file import layout_arrays, read_layout
+
+FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
+            "purple": (140, 50, 160)}
+PER_FAMILY = 8
+
+
+def write_family_images(root: Path) -> dict[str, str]:
+    """Images in 5 colour families, varied in shade and shape; returns {relative path: family}."""
+    rng = np.random.default_rng(1)
+    root.mkdir(parents=True, exist_ok=True)
+    family_of = {}
+    for name, base in FAMILIES.items():
+        for i in range(PER_FAMILY):
+            shade = np.clip(np.array(base) + rng.integers(-25, 26, 3), 0, 255)
+            background = tuple(int(v) for v in np.clip(shade * 0.7 + 40, 0, 255))
+            img = Image.new("RGB", (72, 56), background)
+            draw = ImageDraw.Draw(img)
+            box = [int(v) for v in rng.integers(4, 20, 2)] + [int(v) for v in 52 + rng.integers(0, 16, 2)]
+            fill = tuple(int(v) for v in shade)
+            (draw.ellipse if i % 2 else draw.rectangle)(box, fill=fill)
+            rel = f"{name}/{name}_{i}.{'jpg' if i % 3 else 'png'}"
+            (root / name).mkdir(exist_ok=True)
+            img.save(root / rel)
+            family_of[rel] = name
+    return family_of
+
+
+BUILD_ARGS = ["--weights", "random", "--model", "resnet18", "--blur", "0,4,16", "--atlas-cells", "16,32",
+              "--grid", "lap", "--workers", "0", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One run on family images plus bad files; returns (images dir, json path, family map, exit code, run 1 output)."""
+    root = tmp_path_factory.mktemp("run")
+    images = root / "images"
+    family_of = write_family_images(images)
+    (images / "broken").mkdir()
+    (images / "broken" / "empty.jpg").write_bytes(b"")
+    (images / "broken" / "notes.png").write_text("not a picture")
+    out = root / "out" / "layout.json"
+    code = main([str(images), "-o", str(out), *BUILD_ARGS])
+    return images, out, family_of, code
+
+
+def test_build_writes_a_valid_layout_listing_bad_files(built):
+    images, out, family_of, code = built
+    assert code == 0
+    doc = read_layout(out)  # validates the whole contract, including one image per grid cell
+    assert sorted(image["path"] for image in doc["images"]) == sorted(family_of)
+    skipped = {item["path"]: item["reason"] for item in doc["skipped"]}
+    assert set(skipped) == {"broken/empty.jpg", "broken/notes.png"}
+    assert all(reason for reason in skipped.values())
+    assert doc["params"]["source"] == str(images.resolve())
+    for level in doc["atlas"]["levels"]:
+        for rel in level["files"]:
+            assert (out.parent / rel).is_file()
+    for name in ("blur", "combined"):
+        metrics = doc["layouts"][name]["metrics"]
+        assert {"neighbour_colour_dE", "random_colour_dE", "knn10_grid", "dpq16_grid"} <= metrics.keys()
+
+
+def test_blur_layout_puts_same_colour_images_near_each_other(built):
+    _, out, family_of, _ = built
+    doc = read_layout(out)
+    families = np.array([family_of[image["path"]] for image in doc["images"]])
+    _, grid = layout_arrays(doc, "blur")
+    distances = np.linalg.norm(grid[:, None, :] - grid[None, :, :], axis=-1)
+    same = families[:, None] == families[None, :]
+    off_diagonal = ~np.eye(len(families), dtype=bool)
+    ratio = distances[same & off_diagonal].mean() / distances[off_diagonal].mean()
+    assert ratio < 0.6, f"same-family grid distance is {ratio:.2f} of the overall mean"
+    metrics = doc["layouts"]["blur"]["metrics"]
+    assert metrics["neighbour_colour_dE"] < 0.6 * metrics["random_colour_dE"]
+
+
+def test_same_seed_gives_the_same_layout_and_second_run_uses_the_cache(built, capsys):
+    images, out, _, _ = built
+    again = out.with_name("again.json")
+    assert main([str(images), "-o", str(again), "--cache", str(out.parent / ".cache"), *BUILD_ARGS]) == 0
+    printed = capsys.readouterr().out
+    assert "0 computed, 40 from cache" in printed
+    first, second = json.loads(out.read_text()), json.loads(again.read_text())
+    for doc in (first, second):
+        doc.pop("created")
+        doc["atlas"] = None  # atlas file names carry the JSON's name
+    assert first == second
+
+
+def test_combined_layout_is_aligned_to_the_blur_layout(built):
+    _, out, _, _ = built
+    doc = read_layout(out)
+    blur, _ = layout_arrays(doc, "blur")
+    combined, _ = layout_arrays(doc, "combined")
+    # Procrustes alignment: the combined cloud is not a mirrored/rotated copy of the blur one
+    blur_c, comb_c = blur - blur.mean(0), combined - combined.mean(0)
+    assert np.trace(blur_c.T @ comb_c) > 0
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["/no/such/folder", "-o", "x.json"], "/no/such/folder"),
+    (["info", "/no/such/layout.json"], "no such layout file"),
+])
+def test_user_mistakes_give_one_line_and_exit_2(argv, expected, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv + (["--weights", "random", "--quiet"] if argv[0] != "info" else [])) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and expected in err and err.count("\n") == 1
+
+
+def test_info_prints_counts_and_metrics(built, capsys):
+    _, out, family_of, _ = built
+    assert main(["info", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"images: {len(family_of)}" in printed and "skipped: 2" in printed
+    assert "layout blur" in printed and "dpq16_grid=" in printed
