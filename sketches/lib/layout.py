@@ -1,0 +1,90 @@
+"""Load a layout JSON for the sketches and turn it into world positions.
+
+World units: one grid cell is 1 × 1; cell (col, row) has its centre at (col + 0.5, row + 0.5), so the
+whole grid spans [0, cols] × [0, rows]. Each t-SNE cloud is scaled uniformly into the same box
+(centres inside [0.5, cols - 0.5] × [0.5, rows - 0.5]) and centred, so one default framing fits both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from embed.errors import UserError
+from embed.layout_file import LAYOUT_NAMES, layout_arrays, read_layout
+
+LAYOUTS = LAYOUT_NAMES          # ("blur", "combined")
+STATES = ("tsne", "grid")
+
+
+def load_layout(path: str | Path) -> dict:
+    """Read and validate a layout file and check that its atlas sheets exist and have the stated size.
+
+    Raises UserError (one line naming the file and the fix) on any problem, before any Java starts.
+    """
+    path = Path(path)
+    doc = read_layout(path)
+    for level, files in zip(doc["atlas"]["levels"], atlas_files(doc, path)):
+        for file in files:
+            check_atlas_file(file, int(level["sheet_px"]))
+    n_sheets = len(doc["atlas"]["levels"][0]["files"])
+    for i, image in enumerate(doc["images"]):
+        if not 0 <= int(image["atlas_sheet"]) < n_sheets:
+            raise UserError(f"{path}: images[{i}] names atlas sheet {image['atlas_sheet']}, "
+                            f"but the atlas has {n_sheets}; rebuild it with `python -m embed`")
+    return doc
+
+
+def check_atlas_file(file: Path, sheet_px: int) -> None:
+    """Raise UserError unless `file` is a readable image of sheet_px × sheet_px pixels (reads the header only)."""
+    try:
+        with Image.open(file) as img:
+            size = img.size
+    except FileNotFoundError:
+        raise UserError(f"{file}: atlas sheet missing; re-run `python -m embed` or copy the atlas folder "
+                        "next to the layout JSON")
+    except (OSError, UnidentifiedImageError) as exc:
+        raise UserError(f"{file}: atlas sheet unreadable ({exc}); re-run `python -m embed`")
+    if size != (sheet_px, sheet_px):
+        raise UserError(f"{file}: atlas sheet is {size[0]}x{size[1]} px, the layout says {sheet_px}x{sheet_px}; "
+                        "re-run `python -m embed`")
+
+
+def atlas_files(doc: dict, layout_path: str | Path) -> list[list[Path]]:
+    """Absolute sheet paths per atlas level (in the document's level order)."""
+    folder = Path(layout_path).resolve().parent
+    return [[folder / f for f in level["files"]] for level in doc["atlas"]["levels"]]
+
+
+def image_file(doc: dict, index: int) -> Path:
+    """The original image file of images[index] (paths are relative to params.source)."""
+    return Path(doc["params"].get("source", ".")) / doc["images"][index]["path"]
+
+
+def grid_size(doc: dict) -> tuple[int, int]:
+    """(cols, rows) of the document's grid = the world box."""
+    return int(doc["grid"]["cols"]), int(doc["grid"]["rows"])
+
+
+def world_positions(doc: dict) -> dict[tuple[str, str], np.ndarray]:
+    """Image centres in world units, float32 (N, 2), for every (layout, state)."""
+    cols, rows = grid_size(doc)
+    out = {}
+    for name in LAYOUTS:
+        tsne, grid = layout_arrays(doc, name)
+        out[name, "grid"] = (grid + 0.5).astype(np.float32)
+        out[name, "tsne"] = fit_into_box(tsne, cols - 1.0, rows - 1.0, 0.5, 0.5)
+    return out
+
+
+def fit_into_box(points: np.ndarray, width: float, height: float, x0: float, y0: float) -> np.ndarray:
+    """Scale (N, 2) points uniformly so their bounding box fits width × height at (x0, y0), centred."""
+    if len(points) == 0:
+        return np.zeros((0, 2), np.float32)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    extent = np.maximum(hi - lo, 1e-12)
+    scale = min(width / extent[0], height / extent[1]) if np.any(hi > lo) else 0.0
+    centre = np.array([x0 + width / 2, y0 + height / 2])
+    return ((points - (lo + hi) / 2) * scale + centre).astype(np.float32)

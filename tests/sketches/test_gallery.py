@@ -1,0 +1,286 @@
+"""The gallery sketch rendering real frames under Xvfb + Mesa: pixels read back and checked.
+
+One scripted run covers grid/t-SNE placement, both toggles, mid-flight frames, an interruption, the
+sharp atlas level, hover, zoom, pan, help, screenshot and hot reload; a CLI run checks --snapshot; the
+error cases stop before Java starts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
+from PIL import Image
+
+py5 = pytest.importorskip("py5")   # needs the X display pytest-xvfb provides
+import jpype  # noqa: E402
+
+from embed.layout_file import read_layout  # noqa: E402
+from sketches.gallery import PAN_STEP, Gallery, parse_args  # noqa: E402
+from sketches.lib.animator import DEFAULT_DURATION  # noqa: E402
+
+GALLERY = ROOT / "sketches" / "gallery.py"
+SIZE = (960, 540)
+TOLERANCE = 14    # per channel, for colours read back from the frame
+D = DEFAULT_DURATION
+
+
+class ScriptedGallery(Gallery):
+    """The gallery on a test clock, advancing a generator `script(sketch)` by one step per frame."""
+
+    def __init__(self, args, script):
+        super().__init__(args)
+        self.clock = 0.0
+        self.script = script(self)
+        self.failure: str | None = None
+
+    def now(self) -> float:
+        return self.clock
+
+    def draw(self):
+        super().draw()
+        try:
+            next(self.script)
+        except StopIteration:
+            self.exit_sketch()
+        except BaseException:
+            self.failure = traceback.format_exc()
+            self.exit_sketch()
+
+
+def run(args, script) -> ScriptedGallery:
+    sketch = ScriptedGallery(args, script)
+    sketch.run_sketch(block=True)
+    if sketch.is_dead_from_error:
+        sketch.exit_sketch()
+        pytest.fail("the sketch died with an error (traceback above)")
+    assert sketch.failure is None, sketch.failure
+    return sketch
+
+
+def press(sketch, key: str, code: int | None = None) -> None:
+    """Post a key press, handled right after the current frame's draw()."""
+    event = jpype.JClass("processing.event.KeyEvent")
+    char = "\uffff" if code is not None else key
+    sketch._instance.postEvent(event(None, 0, event.PRESS, 0, jpype.JChar(char),
+                                     code if code is not None else ord(key.upper()), False))
+
+
+def mouse(sketch, action: str, x: float, y: float, count: int = 0) -> None:
+    event = jpype.JClass("processing.event.MouseEvent")
+    sketch._instance.postEvent(event(None, 0, getattr(event, action), 0, int(x), int(y), 37, count))
+
+
+def frame(sketch) -> np.ndarray:
+    sketch.load_np_pixels()
+    return sketch.np_pixels[:, :, 1:].astype(int).copy()   # ARGB → RGB
+
+
+def colour_at(pixels: np.ndarray, sketch, world) -> np.ndarray:
+    x, y = sketch.scene.view.to_screen(*world)
+    return pixels[int(round(y)), int(round(x))]
+
+
+def assert_images_at(sketch, pixels, world_positions, colours=COLOURS) -> None:
+    for i, (world, colour) in enumerate(zip(world_positions, colours)):
+        got = colour_at(pixels, sketch, world)
+        assert np.abs(got - colour).max() <= TOLERANCE, f"image {i} at {world}: {got}, expected {colour}"
+
+
+def wait_until_sharp(sketch, frames: int = 300):
+    for _ in range(frames):
+        if sketch.scene.is_sharp():
+            return
+        yield
+
+
+def test_gallery_animates_toggles_hovers_zooms(layout_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)   # screenshots land here
+    args = parse_args([str(layout_path), "--layout", "blur", "--state", "grid", "--size", "960x540"])
+    args.doc = read_layout(layout_path)
+    seen = {}
+
+    def script(s):
+        # 1. Grid, blur: each cell shows its image; the sharp level draws image 0's white corner.
+        yield from wait_until_sharp(s)
+        assert s.scene.is_sharp()
+        pixels = frame(s)
+        x0, y0 = grid_world("blur")[0]
+        assert np.abs(colour_at(pixels, s, (x0 - 0.35, y0 - 0.35)) - MARK).max() <= TOLERANCE
+        assert np.abs(colour_at(pixels, s, (x0 + 0.25, y0 + 0.25)) - COLOURS[0]).max() <= TOLERANCE
+        grid_frame = pixels
+
+        # 2. t: grid → t-SNE. Mid-flight differs from both ends and matches the CPU's positions.
+        s.clock = 100.0
+        press(s, "t")
+        yield
+        assert np.array_equal(frame(s), grid_frame)        # the flight starts where the images are
+        s.clock = 100.0 + 0.5 * D
+        yield
+        mid = frame(s)
+        assert s.scene.is_animating(s.clock)
+        hits = 0
+        for i, world in enumerate(s.scene.animator.positions(s.clock)):
+            x, y = s.scene.view.to_screen(*world)
+            if s.scene.image_at(x, y, s.clock) == i:
+                hits += 1
+                assert np.abs(mid[int(y), int(x)] - COLOURS[i]).max() <= TOLERANCE
+        assert hits >= 4
+        s.clock = 100.0 + D
+        yield
+        tsne_frame = frame(s)
+        assert not s.scene.is_animating(s.clock)
+        assert_images_at(s, tsne_frame, tsne_world("blur"))
+        assert np.abs(mid - grid_frame).max(axis=2).mean() > 5 and np.abs(mid - tsne_frame).max(axis=2).mean() > 5
+
+        # 3. b in t-SNE: blur → combined t-SNE; t: → combined grid.
+        s.clock = 200.0
+        press(s, "b")
+        yield
+        s.clock = 200.0 + D
+        yield
+        assert (s.scene.layout, s.scene.state) == ("combined", "tsne")
+        assert_images_at(s, frame(s), tsne_world("combined"))
+        s.clock = 300.0
+        press(s, "t")
+        yield
+        s.clock = 300.0 + D
+        yield
+        assert_images_at(s, frame(s), grid_world("combined"))
+
+        # 4. Interrupt: b, then b again at 40 %: the frame after the second toggle equals the one before.
+        s.clock = 400.0
+        press(s, "b")
+        yield
+        s.clock = 400.0 + 0.4 * D
+        yield
+        before = frame(s)
+        press(s, "b")
+        yield
+        assert np.abs(frame(s) - before).max() <= 1          # nothing jumps
+        assert not np.array_equal(before, grid_frame)          # it was really mid-way
+        s.clock = 400.0 + 1.4 * D
+        yield
+        assert (s.scene.layout, s.scene.state) == ("combined", "grid")
+        assert_images_at(s, frame(s), grid_world("combined"))
+
+        # 5. Hover over image 3's cell: its file, and its enlarged thumbnail beside the cursor.
+        x, y = s.scene.view.to_screen(*grid_world("combined")[3])
+        mouse(s, "MOVE", x - 60, y + 20)   # lower left part of the cell, so the panel fits on screen
+        yield
+        yield
+        assert s.hover == 3 and s.hover_file == Path(args.doc["params"]["source"]) / "colours/3.png"
+        pixels = frame(s)
+        panel_x = min(x - 60 + 16, SIZE[0] - 192 - 8) + 96
+        panel_y = min(y + 20 + 16, SIZE[1] - 192 - 30) + 96
+        assert np.abs(pixels[int(panel_y), int(panel_x)] - COLOURS[3]).max() <= TOLERANCE
+
+        # 6. Wheel zoom keeps the point under the cursor; r resets; arrows and drag pan.
+        fit_scale = s.scene.view.scale
+        px, py = s.scene.view.to_screen(*grid_world("combined")[1] + [0.2, -0.1])
+        mouse(s, "MOVE", px, py)
+        yield
+        before = frame(s)[int(py), int(px)]
+        mouse(s, "WHEEL", px, py, count=-3)
+        yield
+        yield
+        assert s.scene.view.scale == pytest.approx(fit_scale * 1.25 ** 3)
+        assert np.abs(frame(s)[int(py), int(px)] - before).max() <= TOLERANCE
+        assert s.scene.image_at(px, py, s.clock) == 1
+        press(s, "r")
+        yield
+        assert s.scene.view.scale == pytest.approx(fit_scale)
+        offset = s.scene.view.offset_x
+        press(s, "", code=39)   # RIGHT arrow: the picture moves left
+        mouse(s, "PRESS", 100, 100)
+        mouse(s, "DRAG", 130, 90)
+        yield
+        assert s.scene.view.offset_x == pytest.approx(offset - PAN_STEP + 30)
+        press(s, "r")
+        yield
+
+        # 7. h shows the help panel over the images; s saves a full-size PNG of the frame.
+        without_help = frame(s)
+        press(s, "h")
+        yield
+        with_help = frame(s)
+        assert with_help[60, 60].sum() < 0.5 * without_help[60, 60].sum()   # image 1 under the panel, darkened
+        press(s, "h")
+        press(s, "s")
+        mouse(s, "MOVE", 2, 2)     # no hover panel either
+        yield
+        assert s.hover is None
+        seen["screenshot"] = frame(s)
+
+        # 8. Hot reload: a document without image 2 and in another atlas order; images fly to the new cells.
+        order = [5, 4, 3, 1, 0]
+        new_path = make_layout(tmp_path / "reloaded", order=order)
+        s.clock = 500.0
+        s.scene.replace_layout(read_layout(new_path), s.clock, new_path)
+        yield
+        s.clock = 500.0 + D
+        yield
+        assert_images_at(s, frame(s), grid_world("combined")[order], COLOURS[order])
+        x, y = s.scene.view.to_screen(*grid_world("combined")[2])
+        assert s.scene.image_at(x, y, s.clock) is None
+
+    sketch = run(args, script)
+    shots = list(tmp_path.glob("gallery-*.png"))
+    assert len(shots) == 1
+    saved = np.asarray(Image.open(shots[0]).convert("RGB")).astype(int)
+    assert saved.shape == (SIZE[1], SIZE[0], 3)
+    assert np.abs(saved - seen["screenshot"]).max() <= 2
+    assert sketch.is_dead and not sketch.is_dead_from_error
+
+
+def test_snapshot_command_writes_the_requested_frame(layout_path, tmp_path):
+    out = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, str(GALLERY), str(layout_path), "--snapshot", str(out),
+                             "--layout", "combined", "--state", "tsne", "--size", "480x270"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert pixels.shape == (270, 480, 3)
+    scale = 270 * 0.94 / 3          # default framing: the 4 x 3 world box fitted to the height, centred
+    for world, colour in zip(tsne_world("combined"), COLOURS):
+        x = 240 + (world[0] - 2) * scale
+        y = 135 + (world[1] - 1.5) * scale
+        assert np.abs(pixels[int(y), int(x)] - colour).max() <= TOLERANCE
+
+
+def gallery_error(args: list[str], env: dict | None = None) -> str:
+    result = subprocess.run([sys.executable, str(GALLERY), *args], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, **(env or {})})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr and "java" not in lines[0].split(":")[0]
+    return lines[0]
+
+
+def test_bad_input_or_environment_gives_one_line(layout_path, tmp_path):
+    assert "no such layout file" in gallery_error([str(tmp_path / "nope.json")])
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "tsne-gallery/layout", "vers')
+    assert "not valid JSON" in gallery_error([str(broken)])
+    assert "no X display: run under `xvfb-run -a" in gallery_error([str(layout_path)], {"DISPLAY": ""})
+    no_java = gallery_error([str(layout_path)], {"PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""})
+    assert no_java.startswith("error: no Java found")
+    (layout_path.parent / "atlas/8/000.png").unlink()
+    assert "atlas sheet missing" in gallery_error([str(layout_path)])
+
+
+def test_undecodable_atlas_sheet_stops_the_sketch_with_one_line(layout_path, tmp_path):
+    sheet = layout_path.parent / "atlas/8/001.png"
+    sheet.write_bytes(sheet.read_bytes()[:60])   # header intact (passes the pre-Java check), pixels cut off
+    result = subprocess.run([sys.executable, str(GALLERY), str(layout_path), "--snapshot", str(tmp_path / "x.png")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    first = result.stderr.strip().splitlines()[0]   # JOGL may add its X11 shutdown notes after it
+    assert first.startswith(f"error: {sheet}: atlas sheet cannot be decoded")
+    assert "Traceback" not in result.stderr and not (tmp_path / "x.png").exists()

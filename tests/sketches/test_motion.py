@@ -1,0 +1,121 @@
+"""The sketch library's pure parts (no Java): easing, stagger, flights, view, world positions, layout checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import COLOURS, make_layout, tsne_world, grid_world
+
+from embed.errors import UserError
+from sketches.lib.animator import EASINGS, Animator, ease, stagger_delays
+from sketches.lib.layout import load_layout, world_positions
+from sketches.lib.view import View
+
+SHADER = Path(__file__).resolve().parents[2] / "sketches/lib/shaders/quads.vert"
+
+
+@pytest.mark.parametrize("easing", EASINGS)
+def test_easings_start_at_0_end_at_1_and_clamp(easing):
+    t = np.linspace(-0.5, 1.5, 201)
+    e = ease(t, easing)
+    assert e[t <= 0] == pytest.approx(0, abs=1e-9) and e[t >= 1] == pytest.approx(1, abs=1e-9)
+    if easing != "back-out":   # back-out overshoots on purpose
+        assert np.all(np.diff(e) >= -1e-12) and e.max() <= 1 + 1e-12
+
+
+def test_shader_knows_every_easing_in_the_same_order():
+    comments = re.findall(r"// ([a-z-]+)\s*$", SHADER.read_text(), re.MULTILINE)
+    assert tuple(c for c in comments if c in EASINGS) == EASINGS
+
+
+def test_in_out_easings_are_symmetric_and_distinct():
+    t = np.linspace(0, 1, 11)
+    curves = {name: ease(t, name) for name in EASINGS}
+    for name in ("sine-in-out", "quad-in-out", "cubic-in-out", "quint-in-out", "expo-in-out"):
+        assert curves[name] + curves[name][::-1] == pytest.approx(np.ones_like(t))
+    assert len({tuple(np.round(c, 6)) for c in curves.values()}) == len(EASINGS)
+    with pytest.raises(ValueError, match="unknown easing"):
+        ease(t, "bounce")
+
+
+def test_stagger_sends_long_flights_first_and_stays_in_range():
+    start = np.array([[0, 0], [0, 0], [5, 5]], np.float32)
+    end = np.array([[10, 0], [1, 0], [5, 5]], np.float32)
+    delay = stagger_delays(start, end, 2.0)
+    assert delay.min() >= 0 and delay.max() <= 2.0
+    assert delay[0] < delay[1]          # same start, longer flight → leaves earlier
+    assert stagger_delays(start, start, 0.0).tolist() == [0, 0, 0]
+
+
+def test_flight_reaches_target_and_an_interruption_starts_where_images_are():
+    rng = np.random.default_rng(0)
+    a, b, c = (rng.uniform(0, 50, (1000, 2)).astype(np.float32) for _ in range(3))
+    flight = Animator(a)
+    assert np.array_equal(flight.positions(0.0), a) and not flight.is_animating(0.0)
+    flight.retarget(b, now=10.0, duration=2.0)
+    assert flight.is_animating(11.0) and not flight.is_animating(12.0)
+    assert np.allclose(flight.positions(10.0), a) and np.allclose(flight.positions(12.0), b)
+    mid = flight.positions(11.0)
+    assert not np.allclose(mid, a) and not np.allclose(mid, b)
+    flight.retarget(c, now=11.0, duration=2.0)           # interrupt midway
+    assert np.allclose(flight.positions(11.0), mid, atol=1e-5)   # nothing jumps
+    step = np.abs(flight.positions(11.02) - mid).max()
+    assert step < 0.5                                    # 20 ms later, still close
+    assert np.allclose(flight.positions(13.0), c)
+    flight.jump(a)
+    assert np.array_equal(flight.positions(13.5), a)
+
+
+def test_view_fits_world_centred_and_zooms_about_the_cursor():
+    view = View(960, 540, 4, 3)
+    x0, y0 = view.to_screen(0, 0)
+    x1, y1 = view.to_screen(4, 3)
+    assert (x0 + x1) / 2 == pytest.approx(480) and (y0 + y1) / 2 == pytest.approx(270)
+    assert y1 - y0 == pytest.approx(540 * 0.94) and x1 - x0 == pytest.approx(540 * 0.94 * 4 / 3)
+    world = view.to_world(700, 100)
+    view.zoom_at(700, 100, 3.0)
+    assert view.to_world(700, 100) == pytest.approx(world)
+    assert view.scale == pytest.approx(3 * 540 * 0.94 / 3)
+    view.pan(25, -10)
+    assert view.to_screen(*world) == pytest.approx((725, 90))
+    view.zoom_at(0, 0, 1e-6)                             # clamped, not collapsed
+    assert view.scale > 0.2 * view.fit_scale()
+    view.fit()
+    assert view.to_screen(0, 0) == pytest.approx((x0, y0))
+    sx, sy, ox, oy = view.clip_transform()               # world → clip agrees with world → screen
+    px, py = view.to_screen(2.5, 1.5)
+    assert (2.5 * sx + ox + 1) / 2 * 960 == pytest.approx(px) and (1 - (1.5 * sy + oy)) / 2 * 540 == pytest.approx(py)
+
+
+def test_world_positions_put_grid_cells_and_tsne_clouds_in_one_box(tmp_path):
+    doc = load_layout(make_layout(tmp_path))
+    positions = world_positions(doc)
+    for name in ("blur", "combined"):
+        assert positions[name, "grid"] == pytest.approx(grid_world(name))
+        assert positions[name, "tsne"] == pytest.approx(tsne_world(name), abs=1e-5)
+
+
+def test_layout_problems_are_one_line_user_errors(tmp_path):
+    path = make_layout(tmp_path)
+    assert len(load_layout(path)["images"]) == len(COLOURS)
+    (tmp_path / "atlas/32/001.png").unlink()
+    with pytest.raises(UserError, match=r"001\.png: atlas sheet missing"):
+        load_layout(path)
+    make_layout(tmp_path)
+    (tmp_path / "atlas/8/000.png").write_bytes(b"not a png")
+    with pytest.raises(UserError, match=r"000\.png: atlas sheet unreadable"):
+        load_layout(path)
+    make_layout(tmp_path)
+    doc = json.loads(path.read_text())
+    doc["atlas"]["levels"][0]["sheet_px"] = 32
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match=r"atlas sheet is 16x16 px, the layout says 32x32"):
+        load_layout(path)
+    doc["version"] = 2
+    path.write_text(json.dumps(doc))
+    with pytest.raises(UserError, match="newer than this program reads"):
+        load_layout(path)
