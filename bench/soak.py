@@ -1,0 +1,163 @@
+"""Soak test: run the installation's attract loop for a long time and watch frames and memory.
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python bench/soak.py LAYOUT.json --minutes 30
+
+Runs the real installation code (playlist loop, OSC server, layout watcher, log file) in a window of
+--size, on a copy of the layout in a temporary folder. Every --reload-every seconds the copy is
+rewritten (blur and combined swapped), so hot reload and its texture uploads are soaked too, and
+every --osc-every seconds an OSC /gallery/next is sent to the sketch over UDP. Prints a table of
+frames drawn and resident memory (Python + JVM, one process) once per --sample-every seconds and a
+summary: memory at start (after a warm-up) and end, and the growth over the second half of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from embed.atomic import write_text_atomic  # noqa: E402
+from embed.errors import UserError  # noqa: E402
+from sketches.lib.installation import InstallConfig, Installation, gl_facts, setup_logging  # noqa: E402
+from sketches.lib.layout import load_layout  # noqa: E402
+from sketches.lib.preflight import require_display_and_java  # noqa: E402
+
+BACKGROUND = 24
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json")
+    parser.add_argument("--minutes", type=float, default=30.0, help="how long to run (default 30)")
+    parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    parser.add_argument("--playlist", type=Path, help="playlist (default assets/playlists/default.json)")
+    parser.add_argument("--reload-every", type=float, default=300.0, metavar="S",
+                        help="rewrite the layout file every S seconds to soak hot reload (0: never; default 300)")
+    parser.add_argument("--osc-every", type=float, default=60.0, metavar="S",
+                        help="send /gallery/next every S seconds (0: never; default 60)")
+    parser.add_argument("--sample-every", type=float, default=60.0, metavar="S",
+                        help="seconds between table rows (default 60)")
+    parser.add_argument("--warm-up", type=float, default=30.0, metavar="S",
+                        help="seconds before the 'start' memory reading (default 30)")
+    parser.add_argument("--log", type=Path, help="log file (default: in the temporary folder, printed at the end)")
+    args = parser.parse_args(argv)
+    args.width, args.height = (int(v) for v in args.size.lower().split("x"))
+    return args
+
+
+def swapped_layouts(doc: dict) -> dict:
+    """The same document with blur and combined exchanged: every image gets a new place."""
+    layouts = doc["layouts"]
+    return dict(doc, layouts={"blur": layouts["combined"], "combined": layouts["blur"]})
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        doc = load_layout(args.layout_file)
+        require_display_and_java()
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="soak-"))
+    layout_copy = work / "layout.json"
+    for level in doc["atlas"]["levels"]:
+        for file in level["files"]:
+            (work / file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(args.layout_file.resolve().parent / file, work / file)
+    write_text_atomic(layout_copy, json.dumps(doc))
+    log_file = args.log or work / "soak.log"
+    setup_logging(log_file)
+    config = InstallConfig(playlist=args.playlist, osc_port=0, log_file=log_file, fps_log_interval=60.0)
+    installation = Installation(config, layout_copy)
+
+    import jpype
+    import py5
+    from pythonosc.udp_client import SimpleUDPClient
+
+    from sketches.lib.scene import Scene
+
+    class Soak(py5.Sketch):
+        def settings(self):
+            self.size(args.width, args.height, self.P2D)
+
+        def setup(self):
+            first = installation.player.playlist.steps[0]
+            self.scene = Scene(self, doc, layout_copy, first.layout, first.state)
+            installation.start(self, self.scene, doc, self.now())
+            self.osc = SimpleUDPClient(*installation.remote.address)
+            self.process = psutil.Process()
+            self.samples: list[tuple[float, int, float, float]] = []
+            self.runtime = jpype.JClass("java.lang.Runtime").getRuntime()
+            self.next_sample, self.reloads, self.osc_sent = 0.0, 0, 0
+            self.docs = [doc, swapped_layouts(doc)]
+
+        def now(self) -> float:
+            return self.millis() / 1000
+
+        def draw(self):
+            now = self.now()
+            installation.update(now)
+            self.background(BACKGROUND)
+            self.scene.draw(now)
+            if now >= self.next_sample:
+                self.sample(now)
+                self.next_sample += args.sample_every
+            if args.reload_every and now >= (self.reloads + 1) * args.reload_every:
+                self.reloads += 1
+                write_text_atomic(layout_copy, json.dumps(self.docs[self.reloads % 2]))
+            if args.osc_every and now >= (self.osc_sent + 1) * args.osc_every:
+                self.osc_sent += 1
+                self.osc.send_message("/gallery/next", [])
+            if now >= args.minutes * 60:
+                if self.samples[-1][1] != self.frame_count:
+                    self.sample(now)
+                self.exit_sketch()
+
+        def sample(self, now: float) -> None:
+            """(seconds, frames drawn, resident MiB, JVM heap in use MiB)"""
+            java_heap = (self.runtime.totalMemory() - self.runtime.freeMemory()) / 2**20
+            self.samples.append((now, self.frame_count, self.process.memory_info().rss / 2**20, java_heap))
+
+    sketch = Soak()
+    started = time.perf_counter()
+    sketch.run_sketch(block=True)
+    installation.close()
+    report(sketch, args, gl_facts(), time.perf_counter() - started, log_file, len(doc["images"]))
+    for entry in work.iterdir():   # keep only the log
+        if entry != log_file:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    if not any(work.iterdir()):
+        work.rmdir()
+    return 0
+
+
+def report(sketch, args: argparse.Namespace, gl: str, wall: float, log_file: Path, n_images: int) -> None:
+    samples = sketch.samples
+    print(f"soak: {n_images} images, {args.width}x{args.height}, {args.minutes:g} min, GL {gl}")
+    print(f"{'minute':>8} {'frames':>9} {'fps':>6} {'RSS MiB':>8} {'JVM heap MiB':>13}")
+    previous = (0.0, 0)
+    for now, frames, rss, java_heap in samples:
+        fps = (frames - previous[1]) / max(now - previous[0], 1e-9)
+        print(f"{now / 60:8.1f} {frames:9d} {fps:6.1f} {rss:8.0f} {java_heap:13.0f}")
+        previous = (now, frames)
+    end_t, end_frames, end_rss, _ = samples[-1]
+    start = next((s for s in samples if s[0] >= args.warm_up), samples[0])
+    half = next((s for s in samples if s[0] >= end_t / 2), samples[-1])
+    print(f"frames drawn: {end_frames} in {end_t:.0f} s ({end_frames / end_t:.1f} fps); wall {wall:.0f} s; "
+          f"layout reloads: {sketch.reloads}")
+    print(f"resident memory: {start[2]:.0f} MiB at {start[0]:.0f} s (start, after warm-up), {end_rss:.0f} MiB at end, "
+          f"max {max(s[2] for s in samples):.0f} MiB; second half {end_rss - half[2]:+.0f} MiB")
+    print(f"log: {log_file}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

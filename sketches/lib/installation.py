@@ -1,0 +1,271 @@
+"""Installation mode: unattended attract loop, remote control, hot reload and a log file.
+
+`gallery.py LAYOUT.json --install [CONFIG.json]` runs the gallery sketch with `InstallationMixin`,
+which calls an `Installation`: `start()` in setup() once the Scene exists, `update(now)` at the top
+of draw(), `on_interaction(now)` on every visitor key/mouse event and `close()` on exit.
+A config file (every key optional; these are the defaults):
+
+    {"display": 1, "playlist": null, "idle_seconds": 30, "osc_host": "127.0.0.1", "osc_port": 9000,
+     "log_file": "gallery.log", "reload_interval": 1.0, "fps_log_interval": 60}
+
+`playlist: null` plays assets/playlists/default.json; relative paths are relative to the config
+file. `osc_port: null` turns remote control off; `osc_host: "0.0.0.0"` accepts commands from other
+machines (a control desk).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from embed.errors import UserError
+from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist
+from sketches.lib.reload import LayoutWatcher
+from sketches.lib.remote import TOGGLE, Command, RemoteControl
+
+log = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@dataclass
+class InstallConfig:
+    display: int = 1                    # py5 full_screen display (1 = primary)
+    playlist: Path | None = None        # None: assets/playlists/default.json
+    idle_seconds: float = 30.0          # visitor idle time before the loop resumes
+    osc_host: str = "127.0.0.1"
+    osc_port: int | None = 9000         # None: no remote control
+    log_file: Path = Path("gallery.log")
+    reload_interval: float = 1.0        # seconds between checks of the layout file
+    fps_log_interval: float = 60.0
+
+
+def load_install_config(path: str | os.PathLike | None) -> InstallConfig:
+    """Defaults, overridden by the keys of a JSON config file when `path` is given."""
+    if path is None:
+        return InstallConfig()
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such installation config file")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read installation config ({exc})")
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})")
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: installation config must be a JSON object")
+    unknown = sorted(set(data) - set(EXPECTED))
+    if unknown:
+        raise UserError(f"{path}: unknown installation config key(s) {', '.join(unknown)} "
+                        f"(known: {', '.join(EXPECTED)})")
+    config = InstallConfig()
+    for key, value in data.items():
+        setattr(config, key, _config_value(path, key, value))
+    return config
+
+
+EXPECTED = {"display": "a whole number >= 1", "playlist": "a file path or null", "idle_seconds": "seconds > 0",
+            "osc_host": "a host name or address", "osc_port": "a UDP port (0-65535) or null",
+            "log_file": "a file path", "reload_interval": "seconds > 0", "fps_log_interval": "seconds > 0"}
+
+
+def _config_value(path: Path, key: str, value: Any) -> Any:
+    """Check one config value; file paths become relative to the config file's folder."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    text = isinstance(value, str) and value != ""
+    ok = {"display": whole and value >= 1,
+          "playlist": value is None or text,
+          "osc_host": text,
+          "osc_port": value is None or (whole and 0 <= value <= 65535),
+          "log_file": text,
+          }.get(key, (whole or isinstance(value, float)) and value > 0)
+    if not ok:
+        raise UserError(f"{path}: '{key}' must be {EXPECTED[key]}, not {value!r}")
+    if key in ("playlist", "log_file") and value is not None:
+        return path.parent / value
+    return float(value) if EXPECTED[key] == "seconds > 0" else value
+
+
+def setup_logging(log_file: str | os.PathLike) -> None:
+    """Log INFO and up to `log_file` (appended) and warnings to stderr."""
+    Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.FileHandler(log_file, encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(file_handler)
+    root.addHandler(console)
+
+
+def gl_facts() -> str:
+    """OpenGL renderer, version and vendor of the running sketch (call after setup() began)."""
+    import jpype  # py5's JVM bridge; only reachable once a sketch runs
+
+    gl = jpype.JClass("processing.opengl.PGraphicsOpenGL")
+    return f"{gl.OPENGL_RENDERER} | OpenGL {gl.OPENGL_VERSION} | {gl.OPENGL_VENDOR} | max texture {gl.maxTextureSize}"
+
+
+def log_startup_facts(sketch: Any, doc: dict, layout_path: Path) -> None:
+    """Log what an operator needs to know at start: images, atlases, screen, GL renderer."""
+    log.info("layout %s: %d images, grid %dx%d, %d skipped at embed time", layout_path, len(doc["images"]),
+             doc["grid"]["cols"], doc["grid"]["rows"], len(doc.get("skipped", [])))
+    for level in doc["atlas"]["levels"]:
+        log.info("atlas level: %d px cells, %d sheet(s) of %d px", level["cell_px"], len(level["files"]),
+                 level["sheet_px"])
+    log.info("screen %dx%d, sketch %dx%d", sketch.display_width, sketch.display_height, sketch.width, sketch.height)
+    log.info("GL: %s", gl_facts())
+
+
+class Installation:
+    """Drives a Scene unattended: playlist loop, visitor idle resume, OSC commands, hot reload, fps log."""
+
+    def __init__(self, config: InstallConfig, layout_path: str | os.PathLike):
+        self.config = config
+        self.layout_path = Path(layout_path)
+        self.player = PlaylistPlayer(load_playlist(config.playlist), config.idle_seconds)
+        # listening starts here, before the sketch, so that a port in use is a one-line error
+        self.remote = None if config.osc_port is None else RemoteControl(config.osc_host, config.osc_port)
+        self.watcher: LayoutWatcher | None = None
+        self.scene: Any = None
+        self._frames = 0
+        self._fps_since = 0.0
+        self._process = psutil.Process()
+
+    def start(self, sketch: Any, scene: Any, doc: dict, now: float) -> None:
+        """Call in setup() once the Scene exists: hides the cursor, starts the loop and the file watcher."""
+        self.scene = scene
+        sketch.no_cursor()
+        log_startup_facts(sketch, doc, self.layout_path)
+        log.info("attract loop: %s, %d steps, resumes %g s after a visitor", self.config.playlist or "default playlist",
+                 len(self.player.playlist.steps), self.config.idle_seconds)
+        self.watcher = LayoutWatcher(self.layout_path, self.config.reload_interval)
+        apply_moves(scene, self.player.start(now))
+        self._fps_since = now
+
+    def update(self, now: float) -> None:
+        """Call at the top of draw(): applies queued commands, a reloaded layout and due playlist moves."""
+        if self.remote is not None:
+            for command in self.remote.poll():
+                self.apply(command, now)
+        doc = self.watcher.poll(now)
+        if doc is not None:
+            self.scene.replace_layout(doc, now)
+            self.scene.view.fit()
+        visitor_was_here = self.player.waiting_for_idle
+        apply_moves(self.scene, self.player.update(now))
+        if visitor_was_here and not self.player.waiting_for_idle:
+            self.scene.view.fit()   # a visitor may have zoomed in and walked away
+        self._log_fps(now)
+
+    def on_interaction(self, now: float) -> None:
+        """A visitor pressed a key or moved the mouse: the loop waits until they have been idle a while."""
+        self.player.interrupt(now)
+
+    def apply(self, command: Command, now: float) -> None:
+        """Carry out one remote command (layout / state / loop / next)."""
+        log.info("remote: %s %s", command.name, command.value or "")
+        scene, player = self.scene, self.player
+        if command.name == "layout":
+            layout = command.value
+            if layout == TOGGLE:
+                layout = "combined" if scene.layout == "blur" else "blur"
+            scene.go_to(layout, scene.state, now)
+            player.interrupt(now)
+        elif command.name == "state":
+            state = command.value
+            if state == TOGGLE:
+                state = "grid" if scene.state == "tsne" else "tsne"
+            scene.go_to(scene.layout, state, now)
+            player.interrupt(now)
+        elif command.name == "loop":
+            if command.value == "pause":
+                player.pause()
+            else:
+                apply_moves(scene, player.play(now))
+        elif command.name == "next":
+            apply_moves(scene, player.next(now))
+
+    def close(self) -> None:
+        if self.remote is not None:
+            self.remote.close()
+        if self.watcher is not None:
+            self.watcher.close()
+        log.info("installation stopped")
+
+    def _log_fps(self, now: float) -> None:
+        self._frames += 1
+        elapsed = now - self._fps_since
+        if elapsed >= self.config.fps_log_interval:
+            log.info("fps %.1f (%d frames in %.0f s), resident memory %.0f MiB", self._frames / elapsed,
+                     self._frames, elapsed, self._process.memory_info().rss / 2**20)
+            self._frames, self._fps_since = 0, now
+
+
+def prepare_installation(config_path: str | os.PathLike | None, layout_path: str | os.PathLike) -> Installation:
+    """Read the config and playlist, open the log file and the OSC port, before the sketch starts.
+
+    Raises UserError (one line) on a bad config or playlist, or an OSC port in use.
+    """
+    config = load_install_config(config_path)
+    setup_logging(config.log_file)
+    return Installation(config, layout_path)
+
+
+class InstallationMixin:
+    """Installation mode for the gallery sketch (gallery.py: `class InstalledGallery(InstallationMixin, Gallery)`).
+
+    Full screen on the configured display, no help or screenshot keys, and the `Installation` hooked
+    into setup, draw, every visitor event and exit; the hover panel shows only while a visitor is
+    active. The sketch provides `args.installation`, `args.doc`, `scene` (made in setup), `hover`
+    and `now()`.
+    """
+
+    def settings(self):
+        self.full_screen(self.P2D, self.args.installation.config.display)
+
+    def setup(self):
+        super().setup()
+        if hasattr(self, "scene"):
+            self.args.installation.start(self, self.scene, self.args.doc, self.now())
+
+    def draw(self):
+        if hasattr(self, "scene"):
+            self.args.installation.update(self.now())
+            if not self.args.installation.player.waiting_for_idle:
+                self.hover = None   # the loop runs: no file name under a pointer a visitor left behind
+        super().draw()
+
+    def exiting(self):
+        self.args.installation.close()
+
+    def key_pressed(self):
+        if self.key not in ("h", "s"):   # no help text or screenshots for visitors
+            self._visitor("key_pressed")
+
+    def mouse_pressed(self):
+        self._visitor("mouse_pressed")
+
+    def mouse_moved(self):
+        self._visitor("mouse_moved")
+
+    def mouse_dragged(self):
+        self._visitor("mouse_dragged")
+
+    def mouse_wheel(self, event):
+        self._visitor("mouse_wheel", event)
+
+    def _visitor(self, handler: str, *event: Any) -> None:
+        self.args.installation.on_interaction(self.now())
+        own = getattr(super(), handler, None)
+        if own is not None:
+            own(*event)
