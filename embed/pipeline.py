@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +14,7 @@ from embed.combine import blur_layout_levels, layout_features
 from embed.errors import UserError
 from embed.extract import extract
 from embed.grid import assign_grid, grid_shape
-from embed.layout_file import build_layout, write_layout
+from embed.layout_file import LayoutFileError, build_layout, read_layout, write_layout
 from embed.metrics import layout_metrics
 from embed.models import check_weights
 from embed.reduce import normalise_unit, procrustes_align, reduce_to_2d
@@ -53,11 +55,15 @@ def run_build(args: argparse.Namespace) -> dict:
     blur_levels = sorted(set(args.blur) | {0.0})
     blur_only = blur_layout_levels([r for r in blur_levels if r > 0] or blur_levels, args.blur_layout)
     progress = not args.quiet
-    if args.features == "cnn":
-        check_weights(args.model, args.weights, seed=args.seed)  # fail fast, before any long stage
+    weights_tag = check_weights(args.model, args.weights, seed=args.seed) if args.features == "cnn" else "none"
 
     with timer.stage("scan"):
         records, skipped = scan_folder(source, progress=progress)
+    fingerprint = inputs_fingerprint(records, args, weights_tag)
+    if layout_is_current(output, fingerprint):
+        print(f"{output} is up to date ({len(records)} images, same files and options): nothing to do")
+        return {"output": output, "images": len(records), "skipped": [], "seconds": timer.seconds,
+                "computed": 0, "cached": len(records), "metrics": {}, "up_to_date": True}
     with timer.stage("decode+features"):
         extracted = extract(records, cache_dir=cache_dir, model_name=args.model, weights=args.weights,
                             blur_radii=tuple(blur_levels), thumb_size=max(args.atlas_cells), fit=args.fit,
@@ -93,7 +99,8 @@ def run_build(args: argparse.Namespace) -> dict:
         "source": str(source), "features": args.features, "model": args.model if args.features == "cnn" else None,
         "weights": extracted.weights_tag, "blur_radii": blur_levels, "blur_layout_radii": blur_only,
         "perplexity": args.perplexity, "seed": args.seed, "pca_dims": args.pca_dims, "grid_method": args.grid,
-        "aspect": round(args.aspect, 6), "fit": args.fit,
+        "aspect": round(args.aspect, 6), "fit": args.fit, "atlas_cells": sorted(args.atlas_cells),
+        "fingerprint": fingerprint,
     }
     images = [{"id": r.id, "path": r.rel, "width": r.width, "height": r.height,
                "atlas_sheet": int(s), "atlas_cell": int(c)} for r, s, c in zip(kept, sheets, cells)]
@@ -107,6 +114,26 @@ def run_build(args: argparse.Namespace) -> dict:
                "metrics": {k: v["metrics"] for k, v in layouts.items()}}
     print_summary(summary)
     return summary
+
+
+def inputs_fingerprint(records: list, args: argparse.Namespace, weights_tag: str) -> str:
+    """Hash of everything a layout depends on: the images (ids, paths, order) and every layout option."""
+    options = {key: getattr(args, key) for key in ("features", "model", "blur", "blur_layout", "perplexity", "seed",
+                                                    "pca_dims", "grid", "aspect", "fit", "atlas_cells")}
+    text = json.dumps([options, weights_tag, [(r.id, r.rel) for r in records]], sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def layout_is_current(output: Path, fingerprint: str) -> bool:
+    """True when `output` is a valid layout made from the same inputs and its atlas files are all there."""
+    if not output.is_file():
+        return False
+    try:
+        doc = read_layout(output)
+    except LayoutFileError:
+        return False
+    atlas_files = [output.parent / f for level in doc["atlas"]["levels"] for f in level["files"]]
+    return doc["params"].get("fingerprint") == fingerprint and all(f.is_file() for f in atlas_files)
 
 
 def print_summary(summary: dict) -> None:

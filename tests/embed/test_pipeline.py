@@ -127,3 +127,22 @@ def test_info_prints_counts_and_metrics(built, capsys):
     printed = capsys.readouterr().out
     assert f"images: {len(family_of)}" in printed and "skipped: 2" in printed
     assert "layout blur" in printed and "dpq16_grid=" in printed
+
+
+def test_unchanged_rerun_is_up_to_date_and_an_added_image_is_the_only_one_computed(built, capsys):
+    images, out, _, _ = built
+    before = out.stat().st_mtime_ns
+    assert main([str(images), "-o", str(out), *BUILD_ARGS]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert out.stat().st_mtime_ns == before
+
+    extra = images / "extra"
+    extra.mkdir()
+    Image.new("RGB", (72, 56), (20, 200, 200)).save(extra / "cyan.png")
+    try:
+        assert main([str(images), "-o", str(out), *BUILD_ARGS]) == 0
+        assert "41 images laid out (1 computed, 40 from cache)" in capsys.readouterr().out
+        assert "extra/cyan.png" in {image["path"] for image in read_layout(out)["images"]}
+    finally:
+        (extra / "cyan.png").unlink()
+        extra.rmdir()
