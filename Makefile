@@ -15,5 +15,6 @@ setup-test:
 demo: setup
 	@scripts/demo.sh $(DEMO_OUT)
 
+# JOGL prints "X11Util" notes when the JVM exits; they would bury pytest's summary line.
 test: setup-test
-	$(PY) -m pytest
+	@bash -o pipefail -c '$(PY) -m pytest 2>&1 | grep --line-buffered -v "^X11Util"'

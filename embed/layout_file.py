@@ -60,7 +60,11 @@ def write_layout(path: str | os.PathLike, doc: dict) -> None:
 
 
 def read_layout(path: str | os.PathLike) -> dict:
-    """Read and validate a layout file; raise LayoutFileError with a one-line reason on any problem."""
+    """Read and validate a layout file; raise LayoutFileError with a one-line reason on any problem.
+
+    `params.source` (the images' folder) comes back as an absolute path, whether the file holds it
+    relative to its own folder (as embed writes it) or absolute.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -73,6 +77,8 @@ def read_layout(path: str | os.PathLike) -> dict:
     except json.JSONDecodeError as exc:
         raise LayoutFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); was it written completely?")
     validate_layout(doc, source=str(path))
+    if isinstance(doc["params"].get("source"), str):  # stored relative to the JSON's folder (or absolute)
+        doc["params"]["source"] = os.path.normpath(path.resolve().parent / doc["params"]["source"])
     return doc
 
 
