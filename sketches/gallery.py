@@ -20,6 +20,7 @@ from embed.atomic import atomic_path  # noqa: E402
 from embed.errors import UserError  # noqa: E402
 from sketches.lib.installation import InstallationMixin, prepare_installation  # noqa: E402
 from sketches.lib.layout import LAYOUTS, STATES, image_file, load_layout  # noqa: E402
+from sketches.lib.options import window_size  # noqa: E402
 from sketches.lib.preflight import require_display_and_java  # noqa: E402
 
 KEYS = (("t", "t-SNE ⇄ grid"), ("b", "blur ⇄ combined"), ("wheel  + / -", "zoom"),
@@ -36,18 +37,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json", help="layout file written by `python -m embed`")
     parser.add_argument("--layout", choices=LAYOUTS, default="blur", help="layout to start in (default blur)")
     parser.add_argument("--state", choices=STATES, default="tsne", help="state to start in (default tsne)")
-    parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
+    parser.add_argument("--size", type=window_size, default="1280x720",
+                        help="window size WxH (default 1280x720)")
     parser.add_argument("--fullscreen", action="store_true", help="full screen instead of a window")
     parser.add_argument("--snapshot", type=Path, metavar="FILE.png", help="render one frame to FILE.png and exit")
     parser.add_argument("--install", nargs="?", const="", metavar="CONFIG.json",
                         help="installation mode: full screen, no cursor, attract loop, OSC remote control, hot "
                              "reload, log file; options from CONFIG.json (see sketches/lib/installation.py)")
     args = parser.parse_args(argv)
-    try:
-        args.width, args.height = (int(v) for v in args.size.lower().split("x"))
-        assert args.width > 0 and args.height > 0
-    except (ValueError, AssertionError):
-        parser.error(f"--size must look like 960x540, not {args.size!r}")
+    args.width, args.height = args.size
     return args
 
 

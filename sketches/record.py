@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script
 from embed.errors import UserError  # noqa: E402
 from sketches.lib.layout import load_layout  # noqa: E402
 from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist  # noqa: E402
+from sketches.lib.options import window_size  # noqa: E402
 from sketches.lib.preflight import require_display_and_java  # noqa: E402
 from sketches.lib.video import Mp4Writer, PngSequenceWriter, frame_count  # noqa: E402
 
@@ -36,7 +37,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="layout file written by `python -m embed`")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="video file to write (.mp4), or a folder for the frames with --png")
-    parser.add_argument("--size", default="1920x1080", help="frame size WxH in pixels (default 1920x1080)")
+    parser.add_argument("--size", type=window_size, default="1920x1080",
+                        help="frame size WxH in pixels (default 1920x1080)")
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     parser.add_argument("--playlist", type=Path, metavar="FILE.json",
                         help="playlist to play (default assets/playlists/default.json, played once)")
@@ -45,17 +47,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--png", action="store_true", help="write frame_000000.png … into OUTPUT instead of a video")
     parser.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (worst); default 18")
     args = parser.parse_args(argv)
-    try:
-        args.width, args.height = (int(v) for v in args.size.lower().split("x"))
-        assert args.width > 0 and args.height > 0
-    except (ValueError, AssertionError):
-        parser.error(f"--size must look like 1920x1080, not {args.size!r}")
+    args.width, args.height = args.size
     if args.png and args.output.is_file():
         parser.error(f"--png writes frames into a folder, but {args.output} is a file")
     if not args.png and args.output.is_dir():
         parser.error(f"{args.output} is a folder; give a video file name such as fly.mp4 (or use --png)")
     if not args.png and (args.width % 2 or args.height % 2):
-        parser.error(f"--size {args.size}: H.264 video needs an even width and height")
+        parser.error(f"--size {args.width}x{args.height}: H.264 video needs an even width and height")
     if not args.fps > 0:
         parser.error("--fps must be more than 0")
     if args.duration is not None and not args.duration > 0:

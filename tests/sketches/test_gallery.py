@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
+from tests.sketches.conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
 from PIL import Image
 
 py5 = pytest.importorskip("py5")   # needs the X display pytest-xvfb provides

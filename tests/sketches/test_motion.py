@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import COLOURS, make_layout, tsne_world, grid_world
+from tests.sketches.conftest import COLOURS, make_layout, tsne_world, grid_world
 
 from embed.errors import UserError
 from sketches.lib.animator import EASINGS, Animator, ease, stagger_delays
