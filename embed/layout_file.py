@@ -16,6 +16,7 @@ import numpy as np
 from embed import __version__
 from embed.atomic import write_text_atomic
 from embed.errors import UserError
+from embed.jsonfile import read_json_file
 
 FORMAT = "tsne-gallery/layout"
 VERSION = 1
@@ -66,16 +67,8 @@ def read_layout(path: str | os.PathLike) -> dict:
     relative to its own folder (as embed writes it) or absolute.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LayoutFileError(f"{path}: no such layout file (make one with `python -m embed IMAGES -o {path}`)")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LayoutFileError(f"{path}: cannot read layout file ({exc})")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LayoutFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); was it written completely?")
+    doc = read_json_file(path, "layout", LayoutFileError,
+                         missing_hint=f" (make one with `python -m embed IMAGES -o {path}`)")
     validate_layout(doc, source=str(path))
     if isinstance(doc["params"].get("source"), str):  # stored relative to the JSON's folder (or absolute)
         doc["params"]["source"] = os.path.normpath(path.resolve().parent / doc["params"]["source"])

@@ -18,7 +18,6 @@ never reads a clock itself, so the same code runs live and frame-exactly in a re
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from embed.errors import UserError
+from embed.jsonfile import read_json_file
 from embed.layout_file import LAYOUT_NAMES
 from sketches.lib.animator import EASINGS
 
@@ -134,17 +134,7 @@ def parse_playlist(data: Any, source: str = "playlist") -> Playlist:
 def load_playlist(path: str | os.PathLike | None = None) -> Playlist:
     """Read and validate a playlist file (the bundled default one when `path` is None)."""
     path = Path(path) if path is not None else DEFAULT_PLAYLIST
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlaylistError(f"{path}: no such playlist file")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlaylistError(f"{path}: cannot read playlist file ({exc})")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PlaylistError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})")
-    return parse_playlist(data, str(path))
+    return parse_playlist(read_json_file(path, "playlist", PlaylistError), str(path))
 
 
 class PlaylistPlayer:
