@@ -72,6 +72,11 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     layout = parser.add_argument_group("layout")
     layout.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
     layout.add_argument("--seed", type=int, default=0, help="random seed: same input and seed → same JSON (default 0)")
+    layout.add_argument("--fresh", action="store_true",
+                        help="lay the maps out from scratch. Without it, a re-run with new or removed images keeps "
+                             "the map it saved last time (in the cache) and places the new images into it, so "
+                             "images don't all move when a few are added; the same inputs, seed and history of "
+                             "runs give the same JSON. --fresh gives the result of a first (cold) run")
     layout.add_argument("--pca-dims", type=int, default=50, help="PCA dimensions before t-SNE (default 50)")
     layout.add_argument("--grid", choices=GRID_METHODS, default="auto",
                         help="grid assignment: lap (exact), rasterfairy, tiles (scalable), auto (picks by N)")

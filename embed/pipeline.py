@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import json
 import time
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from embed.atomic import atomic_path
 from embed.combine import blur_layout_levels, layout_features
 from embed.errors import UserError
 from embed.extract import extract
@@ -22,6 +27,7 @@ from embed.scan import scan_folder
 from embed.thumbs import write_atlases
 
 LABELS = {"blur": "Blur only", "combined": "Original + blur"}
+MIN_KNOWN_SHARE = 0.5  # continue the saved map when at least this share of the images has a saved position
 
 
 @dataclass
@@ -60,7 +66,7 @@ def run_build(args: argparse.Namespace) -> dict:
     with timer.stage("scan"):
         records, skipped = scan_folder(source, progress=progress)
     fingerprint = inputs_fingerprint(records, args, weights_tag)
-    if layout_is_current(output, fingerprint):
+    if not args.fresh and layout_is_current(output, fingerprint):
         print(f"{output} is up to date ({len(records)} images, same files and options): nothing to do")
         return {"output": output, "images": len(records), "skipped": [], "seconds": timer.seconds,
                 "computed": 0, "cached": len(records), "metrics": {}, "up_to_date": True}
@@ -81,11 +87,16 @@ def run_build(args: argparse.Namespace) -> dict:
                                               cell_sizes=tuple(sorted(args.atlas_cells)), progress=progress)
     cols, rows = grid_shape(n, args.aspect)
     features = layout_features(extracted.features, blur_only)
+    ids = [r.id for r in kept]
+    positions_file = saved_positions_path(cache_dir, output)
+    options = options_fingerprint(args, weights_tag)
+    saved = None if args.fresh else load_positions(positions_file, options, ids)
     layouts: dict[str, dict] = {}
     for name in ("blur", "combined"):
         with timer.stage(f"tsne:{name}"):
             xy = reduce_to_2d(features[name], perplexity=args.perplexity, seed=args.seed,
-                              pca_dims=args.pca_dims, standardise=False, progress=progress)
+                              pca_dims=args.pca_dims, standardise=False, progress=progress,
+                              init=None if saved is None else saved[name])
             if name == "combined":
                 xy = procrustes_align(xy, layouts["blur"]["_xy"])
             tsne = normalise_unit(xy)
@@ -96,7 +107,7 @@ def run_build(args: argparse.Namespace) -> dict:
         layouts[name] = {"label": LABELS[name], "tsne": tsne, "grid": grid, "metrics": metrics, "_xy": xy}
 
     params = {
-        "source": str(source), "features": args.features, "model": args.model if args.features == "cnn" else None,
+        "source": Path(os.path.relpath(source, output.parent)).as_posix(), "features": args.features, "model": args.model if args.features == "cnn" else None,
         "weights": extracted.weights_tag, "blur_radii": blur_levels, "blur_layout_radii": blur_only,
         "perplexity": args.perplexity, "seed": args.seed, "pca_dims": args.pca_dims, "grid_method": args.grid,
         "aspect": round(args.aspect, 6), "fit": args.fit, "atlas_cells": sorted(args.atlas_cells),
@@ -108,20 +119,72 @@ def run_build(args: argparse.Namespace) -> dict:
                        layouts={k: {key: v for key, v in lay.items() if key != "_xy"} for k, lay in layouts.items()},
                        skipped=skipped)
     with timer.stage("write"):
+        save_positions(positions_file, options, ids, {k: lay["_xy"] for k, lay in layouts.items()})
         write_layout(output, doc)
+    new = 0 if saved is None else int(np.isnan(saved["blur"][:, 0]).sum())
     summary = {"output": output, "images": n, "skipped": skipped, "seconds": timer.seconds,
                "computed": extracted.stats.get("computed", n), "cached": extracted.stats.get("cached", 0),
+               "tsne": "from scratch" if saved is None else f"incremental, {new} new of {n}",
                "metrics": {k: v["metrics"] for k, v in layouts.items()}}
     print_summary(summary)
     return summary
 
 
-def inputs_fingerprint(records: list, args: argparse.Namespace, weights_tag: str) -> str:
-    """Hash of everything a layout depends on: the images (ids, paths, order) and every layout option."""
+def _layout_options(args: argparse.Namespace, weights_tag: str) -> list:
+    """Every option a layout depends on, with the network weights' tag."""
     options = {key: getattr(args, key) for key in ("features", "model", "blur", "blur_layout", "perplexity", "seed",
                                                     "pca_dims", "grid", "aspect", "fit", "atlas_cells")}
-    text = json.dumps([options, weights_tag, [(r.id, r.rel) for r in records]], sort_keys=True, default=str)
+    return [options, weights_tag]
+
+
+def _hash(value: object) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def options_fingerprint(args: argparse.Namespace, weights_tag: str) -> str:
+    """Hash of every layout option (not the images): saved t-SNE positions are reused only under the same one."""
+    return _hash(_layout_options(args, weights_tag))
+
+
+def inputs_fingerprint(records: list, args: argparse.Namespace, weights_tag: str) -> str:
+    """Hash of everything a layout depends on: the images (ids, paths, order) and every layout option."""
+    return _hash([*_layout_options(args, weights_tag), [(r.id, r.rel) for r in records]])
+
+
+def saved_positions_path(cache_dir: Path, output: Path) -> Path:
+    """Where the raw t-SNE positions of the layout written to `output` are kept between runs."""
+    return cache_dir / "layouts" / f"{output.stem}-{_hash(str(output))[:12]}.npz"
+
+
+def save_positions(path: Path, options: str, ids: list[str], xy: dict[str, np.ndarray]) -> None:
+    """Write the image ids and each layout's raw t-SNE coordinates (atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        np.savez(f, options=np.array(options), ids=np.array(ids), **xy)
+
+
+def load_positions(path: Path, options: str, ids: list[str]) -> dict[str, np.ndarray] | None:
+    """Saved raw positions of `ids` per layout, NaN rows for ids without one; None when there is no usable
+    file (missing, unreadable, other options) or fewer than MIN_KNOWN_SHARE of `ids` have a position."""
+    try:
+        with np.load(path) as saved:
+            if str(saved["options"]) != options:
+                return None
+            where = {image_id: row for row, image_id in enumerate(saved["ids"].tolist())}
+            xy = {name: saved[name] for name in LABELS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    rows = np.array([where.get(image_id, -1) for image_id in ids], dtype=np.int64)
+    known = rows >= 0
+    if known.sum() < max(MIN_KNOWN_SHARE * len(ids), 1):
+        return None
+    out = {}
+    for name, points in xy.items():
+        init = np.full((len(ids), 2), np.nan)
+        init[known] = points[rows[known]]
+        out[name] = init
+    return out
 
 
 def layout_is_current(output: Path, fingerprint: str) -> bool:
@@ -141,6 +204,7 @@ def print_summary(summary: dict) -> None:
     n = summary["images"]
     print(f"\n{n} images laid out ({summary['computed']} computed, {summary['cached']} from cache), "
           f"{len(summary['skipped'])} skipped")
+    print(f"t-SNE: {summary['tsne']}")
     for item in summary["skipped"][:20]:
         print(f"  skipped {item['path']}: {item['reason']}")
     if len(summary["skipped"]) > 20:

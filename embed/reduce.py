@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import openTSNE
 from scipy.linalg import orthogonal_procrustes
 from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
 from tqdm import tqdm
 
 MIN_TSNE_POINTS = 5  # fewer points than this are laid out by PCA alone
 FFT_MIN_POINTS = 10_000  # Barnes-Hut gradients are faster below (300 points: 1 s vs 8 s)
 _PROGRESS_EVERY = 10  # iterations between progress-bar updates
 _EARLY_ITER, _MAIN_ITER = 250, 500  # openTSNE's defaults, spelled out for the progress bar
+REFINE_ITER = 150  # iterations from a given `init` (no early exaggeration): quality as 200–300, see docs/benchmarks.md
+PLACE_NEIGHBOURS = 5  # a new point starts at the mean position of this many nearest placed points
 
 
 def reduce_to_2d(
@@ -23,6 +28,7 @@ def reduce_to_2d(
     n_jobs: int = -1,
     standardise: bool = True,
     progress: bool = True,
+    init: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N, D) features → (N, 2) t-SNE coordinates; the same input and seed give the same output.
 
@@ -48,7 +54,10 @@ def reduce_to_2d(
     if dims < x.shape[1]:
         x = PCA(n_components=dims, random_state=seed).fit_transform(x)
     x = x.astype(np.float64)
-    with tqdm(total=_EARLY_ITER + _MAIN_ITER, desc="t-SNE", unit="it", disable=not progress) as bar:
+    if init is not None:
+        init = place_new_points(x, init)
+    early, main = (_EARLY_ITER, _MAIN_ITER) if init is None else (0, REFINE_ITER)
+    with tqdm(total=early + main, desc="t-SNE", unit="it", disable=not progress) as bar:
 
         def advance(iteration: int, error: float, embedding: np.ndarray) -> bool:
             bar.update(_PROGRESS_EVERY)
@@ -56,9 +65,9 @@ def reduce_to_2d(
 
         tsne = openTSNE.TSNE(
             perplexity=min(perplexity, (n - 1) / 3),
-            early_exaggeration_iter=_EARLY_ITER,
-            n_iter=_MAIN_ITER,
-            initialization="pca",
+            early_exaggeration_iter=early,
+            n_iter=main,
+            initialization="pca" if init is None else init,
             neighbors="exact" if n < 1000 else "annoy",
             negative_gradient_method="fft" if n >= FFT_MIN_POINTS else "bh",
             n_jobs=n_jobs,
@@ -66,7 +75,29 @@ def reduce_to_2d(
             callbacks=[advance],
             callbacks_every_iters=_PROGRESS_EVERY,
         )
-        return np.asarray(tsne.fit(x), dtype=np.float64)
+        tsne_log = logging.getLogger("openTSNE.tsne")
+        level = tsne_log.level
+        tsne_log.setLevel(logging.ERROR)  # its "high variance initialisation" warning is meant for random inits
+        try:
+            return np.asarray(tsne.fit(x), dtype=np.float64)
+        finally:
+            tsne_log.setLevel(level)
+
+
+def place_new_points(x: np.ndarray, init: np.ndarray) -> np.ndarray:
+    """`init` with each NaN row replaced by the mean of the rows of its PLACE_NEIGHBOURS nearest
+    neighbours (by `x`, Euclidean) among the finite rows. Needs at least one finite row."""
+    init = np.array(init, dtype=np.float64)
+    if init.shape != (len(x), 2):
+        raise ValueError(f"init must have shape ({len(x)}, 2), got {init.shape}")
+    new = np.isnan(init).any(axis=1)
+    if new.all() or not np.isfinite(init[~new]).all():
+        raise ValueError("init needs finite positions for at least one point and NaN rows for new ones")
+    if new.any():
+        k = min(PLACE_NEIGHBOURS, int((~new).sum()))
+        nearest = NearestNeighbors(n_neighbors=k).fit(x[~new]).kneighbors(x[new], return_distance=False)
+        init[new] = init[~new][nearest].mean(axis=1)
+    return init
 
 
 def _principal_plane(x: np.ndarray) -> np.ndarray:

@@ -146,3 +146,69 @@ def test_unchanged_rerun_is_up_to_date_and_an_added_image_is_the_only_one_comput
     finally:
         (extra / "cyan.png").unlink()
         extra.rmdir()
+
+
+def tsne_positions(path: Path, name: str = "blur") -> dict[str, np.ndarray]:
+    """{image path: normalised t-SNE position} of one layout of a layout JSON."""
+    doc = read_layout(path)
+    tsne, _ = layout_arrays(doc, name)
+    return {image["path"]: xy for image, xy in zip(doc["images"], tsne)}
+
+
+def test_added_images_are_placed_into_the_kept_map_and_fresh_redoes_it(tmp_path, capsys):
+    images, out = tmp_path / "images", tmp_path / "out" / "layout.json"
+    family_of = write_family_images(images)
+    assert main([str(images), "-o", str(out), *BUILD_ARGS]) == 0
+    assert "t-SNE: from scratch" in capsys.readouterr().out
+    before = {name: tsne_positions(out, name) for name in ("blur", "combined")}
+
+    added = {"red/red_new.png": (225, 30, 35), "blue/blue_new.png": (30, 60, 215)}
+    for rel, colour in added.items():
+        img = Image.new("RGB", (72, 56), tuple(int(v * 0.7 + 40) for v in colour))
+        ImageDraw.Draw(img).ellipse([10, 8, 60, 50], fill=colour)
+        img.save(images / rel)
+        family_of[rel] = rel.split("/")[0]
+    assert main([str(images), "-o", str(out), *BUILD_ARGS]) == 0
+    assert "t-SNE: incremental, 2 new of 42" in capsys.readouterr().out
+    for name in ("blur", "combined"):
+        after = tsne_positions(out, name)
+        moved = [np.linalg.norm(after[rel] - xy) for rel, xy in before[name].items()]
+        assert np.median(moved) < 0.05, f"{name}: old images moved by {np.median(moved):.3f} (median)"
+    after = tsne_positions(out, "blur")
+    old = list(before["blur"])
+    for rel in added:
+        d = [np.linalg.norm(after[rel] - after[other]) for other in old]
+        nearest = [family_of[old[i]] for i in np.argsort(d)[:3]]
+        assert nearest.count(family_of[rel]) >= 2, f"{rel} landed among {nearest}"
+
+    assert main([str(images), "-o", str(out), "--fresh", *BUILD_ARGS]) == 0
+    assert "t-SNE: from scratch" in capsys.readouterr().out
+    scratch = tmp_path / "scratch" / "layout.json"
+    assert main([str(images), "-o", str(scratch), *BUILD_ARGS]) == 0  # its own, empty cache
+    fresh, cold = json.loads(out.read_text()), json.loads(scratch.read_text())
+    for doc in (fresh, cold):
+        doc.pop("created")
+        doc["atlas"] = None
+    assert fresh == cold
+
+
+def test_other_options_or_mostly_new_images_lay_out_from_scratch_and_removed_images_drop_out(tmp_path, capsys):
+    images, out = tmp_path / "images", tmp_path / "out" / "layout.json"
+    write_family_images(images)
+    assert main([str(images), "-o", str(out), *BUILD_ARGS]) == 0
+    capsys.readouterr()
+    assert main([str(images), "-o", str(out), "--perplexity", "10", *BUILD_ARGS]) == 0
+    assert "t-SNE: from scratch" in capsys.readouterr().out
+
+    for name in list(FAMILIES)[:3]:  # remove 24 of the 40 images: the 16 left all have saved positions
+        for path in (images / name).iterdir():
+            path.unlink()
+    assert main([str(images), "-o", str(out), "--perplexity", "10", *BUILD_ARGS]) == 0
+    assert "t-SNE: incremental, 0 new of 16" in capsys.readouterr().out
+    assert len(read_layout(out)["images"]) == 16
+
+    (images / "grey").mkdir()
+    for i in range(20):  # 20 new of 36: fewer than half known
+        Image.new("RGB", (64, 48), (60 + 8 * i,) * 3).save(images / "grey" / f"grey_{i}.png")
+    assert main([str(images), "-o", str(out), "--perplexity", "10", *BUILD_ARGS]) == 0
+    assert "t-SNE: from scratch" in capsys.readouterr().out
