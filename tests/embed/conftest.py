@@ -85,3 +85,14 @@ def make_bad_files(tmp_path: Path):
                 "truncated.png": "truncated PNG", "bomb.png": "too large"}
 
     return make
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny batches: one thread is as fast, and immune to OpenMP oversubscription on a busy machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import torchvision
 from PIL import Image
 
@@ -29,13 +28,7 @@ CNN = dict(model_name="mobilenet_v3_small", weights="random", kind="cnn", device
 LAB = dict(kind="lab", device="cpu", workers=0, progress=False)
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny batches: one thread is as fast, and immune to OpenMP oversubscription on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def records_of(make_images, n: int, folder: str = "images", **kwargs):

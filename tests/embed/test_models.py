@@ -18,13 +18,7 @@ from embed.models import (WeightsUnavailableError, check_weights, cnn_model, lab
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny batches: one thread is as fast, and immune to OpenMP oversubscription on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def noise_batch(n: int = 3, size: int = 64, seed: int = 0) -> np.ndarray:
