@@ -107,7 +107,8 @@ def run_build(args: argparse.Namespace) -> dict:
         layouts[name] = {"label": LABELS[name], "tsne": tsne, "grid": grid, "metrics": metrics, "_xy": xy}
 
     params = {
-        "source": Path(os.path.relpath(source, output.parent)).as_posix(), "features": args.features, "model": args.model if args.features == "cnn" else None,
+        "source": Path(os.path.relpath(source, output.parent)).as_posix(),  # relative: move both together
+        "features": args.features, "model": args.model if args.features == "cnn" else None,
         "weights": extracted.weights_tag, "blur_radii": blur_levels, "blur_layout_radii": blur_only,
         "perplexity": args.perplexity, "seed": args.seed, "pca_dims": args.pca_dims, "grid_method": args.grid,
         "aspect": round(args.aspect, 6), "fit": args.fit, "atlas_cells": sorted(args.atlas_cells),
