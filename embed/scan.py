@@ -1,6 +1,7 @@
 """Find the images in a folder (header check + content hash) and decode one image fully, once.
 
-`scan_folder` reads only headers, so it is fast; the one full decode happens later in `open_image`,
+`scan_folder` hashes each file's bytes and checks only its header (a file unchanged since the last scan
+takes its id from the id cache, unopened); the one full decode happens later in `open_image`,
 which turns any file into an upright 8-bit RGB image (EXIF orientation, first GIF frame, alpha
 composited on a background, CMYK/16-bit/palette converted) of a bounded size.
 """
@@ -8,6 +9,7 @@ composited on a background, CMYK/16-bit/palette converted) of a bounded size.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import warnings
@@ -18,11 +20,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
+from embed.atomic import atomic_path
 from embed.errors import UserError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
 DEFAULT_MAX_PIXELS = 178_956_970  # PIL's own decompression-bomb threshold
 _ROTATING_ORIENTATIONS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+_ID_CACHE_VERSION = 1  # bump when the id (hash) or the entry layout changes
 
 
 @dataclass(frozen=True)
@@ -53,14 +57,16 @@ class ImageReadError(UserError):
         self.reason = reason
 
 
-def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-                progress: bool = True) -> tuple[list[ImageRecord], list[Skipped]]:
+def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: bool = True,
+                id_cache: Path | None = None) -> tuple[list[ImageRecord], list[Skipped]]:
     """Walk `root` recursively and return (usable images, skipped files), both sorted by path.
 
     Hidden files and folders are ignored; symlinked folders are followed once (no loops). Each
     candidate is header-checked (format, size, pixel limit, JPEG/PNG end marker) and hashed; a file
-    with the same bytes as an earlier one is skipped as a duplicate. Raises UserError when `root`
-    is not a folder or holds no usable image.
+    with the same bytes as an earlier one is skipped as a duplicate. With `id_cache` (a JSON file,
+    created if missing, ignored if unreadable) a file whose size, mtime and inode are unchanged since
+    the last scan costs one stat() and is not opened. Raises UserError when `root` is not a folder
+    or holds no usable image.
     """
     root = Path(root).expanduser()
     if not root.exists():
@@ -72,25 +78,35 @@ def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     if not candidates:
         raise UserError(f"{root}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
 
+    cached = _load_id_cache(id_cache) if id_cache else {}
+    under_root = os.path.join(root, "")  # entries below the root that this scan does not see are dropped
+    seen: dict[str, list] = {key: entry for key, entry in cached.items() if not key.startswith(under_root)}
     records: list[ImageRecord] = []
     skipped: list[Skipped] = []
     first_by_id: dict[str, str] = {}
     for rel, path in tqdm(candidates, desc="scan", unit="img", disable=not progress):
         try:
-            data = path.read_bytes()
-            width, height = _check_file(path, data, max_pixels)
+            stat = path.stat()
+            signature = [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+            entry = cached.get(str(path))
+            if entry and entry[:3] == signature and entry[4] * entry[5] <= max_pixels:
+                image_id, width, height = entry[3:]
+            else:
+                image_id, width, height = _identify(path, max_pixels)
         except ImageReadError as exc:
             skipped.append(Skipped(rel, exc.reason))
             continue
         except OSError as exc:
             skipped.append(Skipped(rel, f"cannot read ({exc.strerror or exc})"))
             continue
-        image_id = hashlib.blake2b(data, digest_size=8).hexdigest()
+        seen[str(path)] = [*signature, image_id, width, height]
         if image_id in first_by_id:
             skipped.append(Skipped(rel, f"duplicate of {first_by_id[image_id]}"))
             continue
         first_by_id[image_id] = rel
         records.append(ImageRecord(path, rel, image_id, width, height))
+    if id_cache and seen != cached:
+        _save_id_cache(id_cache, seen)
     if not records:
         raise UserError(f"{root}: no readable images ({len(skipped)} skipped, e.g. "
                         f"{skipped[0].path}: {skipped[0].reason})")
@@ -145,6 +161,36 @@ def _walk(folder: Path, root: Path, seen: set[str]) -> list[tuple[str, Path]]:
         except OSError:
             continue
     return found
+
+
+def _identify(path: Path, max_pixels: int) -> tuple[str, int, int]:
+    """Read `path` once: header-check it and return (content id, upright width, upright height)."""
+    data = path.read_bytes()
+    width, height = _check_file(path, data, max_pixels)
+    return hashlib.blake2b(data, digest_size=8).hexdigest(), width, height
+
+
+def _load_id_cache(path: Path) -> dict[str, list]:
+    """{absolute file path: [size, mtime_ns, inode, id, width, height]}; {} when missing or unreadable."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        entries = doc["entries"] if doc.get("version") == _ID_CACHE_VERSION else {}
+        return {key: entry for key, entry in entries.items() if _valid_entry(entry)}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return {}
+
+
+def _valid_entry(entry: object) -> bool:
+    """Whether a cache entry has the shape [int, int, int, str, int, int]."""
+    return (isinstance(entry, list) and len(entry) == 6 and isinstance(entry[3], str)
+            and all(isinstance(v, int) for v in entry[:3] + entry[4:]))
+
+
+def _save_id_cache(path: Path, entries: dict[str, list]) -> None:
+    """Write the id cache `entries` to `path` atomically (compact JSON)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"version": _ID_CACHE_VERSION, "entries": entries}, separators=(",", ":")),
+                       encoding="utf-8")
 
 
 def _open_header(path: Path, max_pixels: int) -> Image.Image:

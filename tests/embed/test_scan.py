@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -146,3 +147,88 @@ def test_real_demo_assets_scan_and_decode():
     for record in rgba:
         img = open_image(record.path, max_side=64)
         assert img.mode == "RGB" and max(img.size) == 64
+
+
+@pytest.fixture
+def count_reads(monkeypatch):
+    """Count the files scan_folder opens to hash (by name); the real reader still runs."""
+    from embed import scan
+
+    opened: list[str] = []
+    real_identify = scan._identify
+
+    def identify(path, max_pixels):
+        opened.append(path.name)
+        return real_identify(path, max_pixels)
+
+    monkeypatch.setattr(scan, "_identify", identify)
+    return opened
+
+
+def test_id_cache_skips_unchanged_files_and_matches_an_uncached_scan(make_images, make_bad_files, tmp_path,
+                                                                     count_reads):
+    made = make_images(n=5, ext=".jpg")
+    (made[0][0].parent / "copy.jpg").write_bytes(made[2][0].read_bytes())
+    bad = make_bad_files()
+    root, cache = made[0][0].parent, tmp_path / "cache" / "scan.json"
+    uncached = scan_folder(root, progress=False)
+    count_reads.clear()
+
+    assert scan_folder(root, progress=False, id_cache=cache) == uncached
+    assert len(count_reads) == 6 + len(bad) and cache.is_file()
+    count_reads.clear()
+    assert scan_folder(root, progress=False, id_cache=cache) == uncached
+    assert sorted(count_reads) == sorted(bad)  # only the bad files are read again: they are not cached
+    assert ("img_002.jpg", "duplicate of copy.jpg") in [(s.path, s.reason) for s in uncached[1]]
+
+
+def test_id_cache_rereads_changed_files_and_drops_gone_ones(make_images, tmp_path, count_reads):
+    made = make_images([(255, 0, 0), (0, 255, 0), (0, 0, 255)])
+    root, cache = made[0][0].parent, tmp_path / "scan.json"
+    first, _ = scan_folder(root, progress=False, id_cache=cache)
+    count_reads.clear()
+
+    Image.new("RGB", (20, 60), (0, 255, 0)).save(made[0][0])  # new bytes and size
+    stat = made[0][0].stat()
+    os.utime(made[0][0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # even on coarse-mtime disks
+    made[2][0].unlink()
+    records, skipped = scan_folder(root, progress=False, id_cache=cache)
+    assert count_reads == ["img_000.png"]
+    assert (records, skipped) == scan_folder(root, progress=False)
+    assert [(r.rel, r.width, r.height) for r in records] == [("img_000.png", 20, 60), ("img_001.png", 48, 32)]
+    assert records[0].id != first[0].id and records[1].id == first[1].id
+    entries = json.loads(cache.read_text())["entries"]
+    assert sorted(Path(key).name for key in entries) == ["img_000.png", "img_001.png"]
+
+
+def test_id_cache_keeps_other_folders_entries(make_images, tmp_path, count_reads):
+    a = make_images(n=2, folder="a")[0][0].parent
+    b = make_images(n=3, folder="b")[0][0].parent
+    cache = tmp_path / "scan.json"
+    scan_folder(a, progress=False, id_cache=cache)
+    scan_folder(b, progress=False, id_cache=cache)
+    count_reads.clear()
+    scan_folder(a, progress=False, id_cache=cache)
+    assert count_reads == []
+    assert len(json.loads(cache.read_text())["entries"]) == 5
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"version": 1, "entries": []}', b"[1, 2]",
+                                     b'{"version": 1, "entries": {"/x.png": [1, 2]}}', b"\xff\xfe\x00"])
+def test_a_corrupt_id_cache_is_ignored_and_rewritten(make_images, tmp_path, count_reads, content):
+    root = make_images(n=3)[0][0].parent
+    cache = tmp_path / "scan.json"
+    cache.write_bytes(content)
+    assert scan_folder(root, progress=False, id_cache=cache) == scan_folder(root, progress=False)
+    assert len(count_reads) == 6
+    count_reads.clear()
+    scan_folder(root, progress=False, id_cache=cache)
+    assert count_reads == []
+
+
+def test_a_cached_image_above_a_lower_pixel_limit_is_rechecked(make_images, tmp_path):
+    root = make_images(n=1, size=(100, 100))[0][0].parent
+    cache = tmp_path / "scan.json"
+    scan_folder(root, progress=False, id_cache=cache)
+    with pytest.raises(UserError, match="10000 pixels > limit 5000"):
+        scan_folder(root, max_pixels=5_000, progress=False, id_cache=cache)
