@@ -24,7 +24,7 @@ from embed.metrics import layout_metrics
 from embed.models import check_weights
 from embed.reduce import normalise_unit, procrustes_align, reduce_to_2d
 from embed.scan import scan_folder
-from embed.thumbs import write_atlases
+from embed.thumbs import atlas_order, write_atlases
 
 LABELS = {"blur": "Blur only", "combined": "Original + blur"}
 MIN_KNOWN_SHARE = 0.5  # continue the saved map when at least this share of the images has a saved position
@@ -64,7 +64,7 @@ def run_build(args: argparse.Namespace) -> dict:
     weights_tag = check_weights(args.model, args.weights, seed=args.seed) if args.features == "cnn" else "none"
 
     with timer.stage("scan"):
-        records, skipped = scan_folder(source, progress=progress)
+        records, skipped = scan_folder(source, progress=progress, id_cache=cache_dir / "scan.json")
     fingerprint = inputs_fingerprint(records, args, weights_tag)
     if not args.fresh and layout_is_current(output, fingerprint):
         print(f"{output} is up to date ({len(records)} images, same files and options): nothing to do")
@@ -82,9 +82,6 @@ def run_build(args: argparse.Namespace) -> dict:
     if n == 0:
         raise UserError(f"{source}: no readable images (skipped {len(skipped)})")
 
-    with timer.stage("atlas"):
-        levels, sheets, cells = write_atlases(extracted.thumbs, output.parent, rel_prefix=f"{output.stem}_atlas",
-                                              cell_sizes=tuple(sorted(args.atlas_cells)), progress=progress)
     cols, rows = grid_shape(n, args.aspect)
     features = layout_features(extracted.features, blur_only)
     ids = [r.id for r in kept]
@@ -105,6 +102,10 @@ def run_build(args: argparse.Namespace) -> dict:
         with timer.stage(f"metrics:{name}"):
             metrics = layout_metrics(features[name], extracted.colours, grid, tsne)
         layouts[name] = {"label": LABELS[name], "tsne": tsne, "grid": grid, "metrics": metrics, "_xy": xy}
+    with timer.stage("atlas"):  # blur-grid neighbours share a sheet, so a zoomed-in view reads few sheets
+        levels, sheets, cells = write_atlases(extracted.thumbs, output.parent, rel_prefix=f"{output.stem}_atlas",
+                                              cell_sizes=tuple(sorted(args.atlas_cells)),
+                                              order=atlas_order(layouts["blur"]["grid"]), progress=progress)
 
     params = {
         "source": Path(os.path.relpath(source, output.parent)).as_posix(),  # relative: move both together

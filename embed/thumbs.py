@@ -1,7 +1,8 @@
 """Square thumbnails and texture atlases (sheets of equal cells, several levels of detail).
 
-Atlas layout (docs/layout-format.md): image i lives in sheet i // k² at cell i % k² at every level,
-where k = cells_per_side; cell c of a sheet sits at pixel ((c % k) * cell_px, (c // k) * cell_px).
+Atlas layout (docs/layout-format.md): the image in atlas slot p lives in sheet p // k² at cell p % k² at
+every level, where k = cells_per_side; cell c of a sheet sits at pixel ((c % k) * cell_px, (c // k) * cell_px).
+`atlas_order` fills the slots by grid position so that grid neighbours share a sheet.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from embed.errors import UserError
 
 FITS = ("crop", "pad")
 JPEG_QUALITY = 90
+CELLS_PER_SIDE = 64  # k: every sheet holds k × k cells at every level
 
 
 def square_thumbnail(img: Image.Image, size: int, fit: str = "crop",
@@ -40,35 +42,51 @@ def thumb_source_side(width: int, height: int, size: int, fit: str = "crop") -> 
     return size
 
 
-def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes: tuple[int, ...] = (32, 128),
-                  cells_per_side: int = 64, progress: bool = True) -> tuple[list[dict], np.ndarray, np.ndarray]:
-    """Write atlas sheets of `thumbs` (N, S, S, 3) uint8 (a np.memmap is fine) and describe them.
+def atlas_order(grid: np.ndarray, cells_per_side: int = CELLS_PER_SIDE) -> np.ndarray:
+    """Image indices in atlas slot order for integer (col, row) `grid` positions (N, 2): bands of k grid rows,
+    each read column by column (k = cells_per_side). A sheet's k² slots then cover a block of at least k
+    columns of one band (or the end of one and the start of the next), so any k × k window of the grid
+    touches at most 4 sheets: at most 2 bands, each read in one contiguous run of at most k² slots."""
+    grid = np.asarray(grid, dtype=np.int64)
+    return np.lexsort((grid[:, 1], grid[:, 0], grid[:, 1] // cells_per_side))
 
-    Sheets go to `out_dir/<rel_prefix>/<cell_px>/<sheet:03d>.jpg` and are listed relative to `out_dir`
+
+def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes: tuple[int, ...] = (32, 128),
+                  cells_per_side: int = CELLS_PER_SIDE, order: np.ndarray | None = None,
+                  progress: bool = True) -> tuple[list[dict], np.ndarray, np.ndarray]:
+    """Write atlas sheets of `thumbs` (N, S, S, 3) uint8 (a np.memmap or cache RowView is fine) and describe them.
+
+    Slot p holds image `order[p]` (default: image p); see `atlas_order`. Sheets go to
+    `out_dir/<rel_prefix>/<cell_px>/<sheet:03d>.jpg` and are listed relative to `out_dir`
     (the layout JSON's folder) as `<rel_prefix>/<cell_px>/<sheet:03d>.jpg`. Every level has the same k × k
-    cells per sheet; smaller levels are Lanczos-downscaled from the thumbnails. One sheet is in
-    memory at a time; each file is written atomically. Returns (atlas levels for the layout JSON,
-    sheet index (N,), cell index (N,)).
+    cells per sheet; smaller levels are Lanczos-downscaled from the thumbnails. Thumbnails are read one at
+    a time and one sheet per level is in memory at a time; each file is written atomically. Returns (atlas levels
+    for the layout JSON, sheet index (N,), cell index (N,)) per image.
     """
     n, size = len(thumbs), thumbs.shape[1]
+    order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
+    if not np.array_equal(np.sort(order), np.arange(n)):
+        raise ValueError(f"order must be a permutation of range({n})")
     k = cells_per_side
     per_sheet = k * k
     n_sheets = max(1, -(-n // per_sheet))
     levels = [{"cell_px": int(cell), "sheet_px": int(cell * k),
                "files": [f"{rel_prefix}/{cell}/{s:03d}.jpg" for s in range(n_sheets)]}
               for cell in cell_sizes]
-    with tqdm(total=n_sheets * len(cell_sizes), desc="atlas", unit="sheet", disable=not progress) as bar:
+    with tqdm(total=n_sheets, desc="atlas", unit="sheet", disable=not progress) as bar:
         for s in range(n_sheets):
-            block = thumbs[s * per_sheet:(s + 1) * per_sheet]  # a memmap stays on disk
-            for cell in cell_sizes:
-                sheet = np.zeros((k * cell, k * cell, 3), dtype=np.uint8)
-                for c, thumb in enumerate(block):
-                    if cell != size:
-                        thumb = np.asarray(Image.fromarray(thumb).resize((cell, cell), Image.Resampling.LANCZOS))
-                    y, x = (c // k) * cell, (c % k) * cell
-                    sheet[y:y + cell, x:x + cell] = thumb
+            sheets = {cell: np.zeros((k * cell, k * cell, 3), dtype=np.uint8) for cell in cell_sizes}
+            for c, i in enumerate(order[s * per_sheet:(s + 1) * per_sheet]):
+                thumb = np.asarray(thumbs[i])  # one row of a memmap / RowView read from disk
+                y, x = divmod(c, k)  # cell row and column in the sheet
+                for cell, sheet in sheets.items():
+                    small = thumb if cell == size else np.asarray(
+                        Image.fromarray(thumb).resize((cell, cell), Image.Resampling.LANCZOS))
+                    sheet[y * cell:(y + 1) * cell, x * cell:(x + 1) * cell] = small
+            for cell, sheet in sheets.items():
                 with atomic_path(Path(out_dir) / rel_prefix / str(cell) / f"{s:03d}.jpg") as tmp:
                     Image.fromarray(sheet).save(tmp, quality=JPEG_QUALITY, subsampling=0)  # 4:4:4: no colour bleed
-                bar.update()
-    index = np.arange(n)
-    return levels, index // per_sheet, index % per_sheet
+            bar.update()
+    slot = np.empty(n, dtype=np.int64)
+    slot[order] = np.arange(n)
+    return levels, slot // per_sheet, slot % per_sheet

@@ -11,6 +11,8 @@ from PIL import Image, ImageDraw
 
 from embed.cli import main
 from embed.layout_file import layout_arrays, read_layout
+from embed.scan import open_image
+from embed.thumbs import square_thumbnail
 
 FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
             "purple": (140, 50, 160)}
@@ -72,6 +74,23 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
         metrics = doc["layouts"][name]["metrics"]
         assert {"neighbour_colour_dE", "random_colour_dE", "knn10_grid", "dpq16_grid"} <= metrics.keys()
 
+
+
+def test_atlas_cells_follow_the_blur_grid_and_hold_their_images(built):
+    images, out, _, _ = built
+    doc = read_layout(out)
+    _, grid = layout_arrays(doc, "blur")
+    level = doc["atlas"]["levels"][-1]
+    px, k = level["cell_px"], level["sheet_px"] // level["cell_px"]
+    slot = np.array([im["atlas_sheet"] * k * k + im["atlas_cell"] for im in doc["images"]])
+    assert sorted(slot.tolist()) == list(range(len(slot)))
+    by_slot = grid[np.argsort(slot)]  # one sheet here, whose band of k grid rows is read column by column
+    assert [tuple(g) for g in by_slot] == sorted(tuple(g) for g in grid)
+    sheet = np.asarray(Image.open(out.parent / level["files"][0]), dtype=float)
+    for im in doc["images"]:
+        y, x = (im["atlas_cell"] // k) * px, (im["atlas_cell"] % k) * px
+        thumb = square_thumbnail(open_image(images / im["path"]), px).astype(float)
+        assert np.abs(sheet[y:y + px, x:x + px].mean(axis=(0, 1)) - thumb.mean(axis=(0, 1))).max() < 4, im["path"]
 
 def test_blur_layout_puts_same_colour_images_near_each_other(built):
     _, out, family_of, _ = built

@@ -8,7 +8,7 @@ from PIL import Image
 
 from embed.errors import UserError
 from embed.scan import open_image
-from embed.thumbs import square_thumbnail, thumb_source_side, write_atlases
+from embed.thumbs import atlas_order, square_thumbnail, thumb_source_side, write_atlases
 
 
 def striped(width: int, height: int) -> Image.Image:
@@ -77,3 +77,38 @@ def test_atlas_reads_thumbs_from_a_memmap(make_images, tmp_path):
     levels, sheet, cell = write_atlases(store, tmp_path, "a", cell_sizes=(8,), cells_per_side=2, progress=False)
     last = np.asarray(Image.open(tmp_path / levels[0]["files"][1]), dtype=int)
     assert sheet[4] == 1 and cell[4] == 0 and np.abs(last[4, 4] - made[4][1]).max() <= 12
+
+
+def test_atlas_order_keeps_grid_windows_on_few_sheets():
+    cols, rows, k = 200, 120, 8
+    rng = np.random.default_rng(0)
+    flat = np.sort(rng.choice(cols * rows, size=cols * rows - 700, replace=False))  # some empty cells
+    grid = np.stack([flat // rows, flat % rows], axis=1)
+    rng.shuffle(grid)
+    order = atlas_order(grid, k)
+    assert sorted(order.tolist()) == list(range(len(grid)))
+    sheet_at = np.full((cols, rows), -1)
+    sheet_at[grid[order, 0], grid[order, 1]] = np.arange(len(grid)) // (k * k)
+    most = max(len(np.setdiff1d(np.unique(sheet_at[c:c + k, r:r + k]), [-1]))
+               for c in range(cols - k + 1) for r in range(rows - k + 1))
+    assert most <= 4
+    scan_order = np.arange(len(grid)) // (k * k)  # what filling sheets in input order gives, for contrast
+    sheet_at[grid[:, 0], grid[:, 1]] = scan_order
+    assert len(np.unique(sheet_at[:k, :k])) > 20
+
+
+def test_atlas_in_given_order_puts_each_image_in_its_slot(make_images, tmp_path):
+    made = make_images(n=7)
+    thumbs = np.stack([square_thumbnail(open_image(path), 16) for path, _ in made])
+    order = np.array([5, 2, 6, 0, 3, 1, 4])  # slot p holds image order[p]
+    levels, sheet, cell = write_atlases(thumbs, tmp_path, "o", cell_sizes=(8, 16), cells_per_side=2, order=order,
+                                        progress=False)
+    assert (sheet * 4 + cell)[order].tolist() == list(range(7))
+    for level in levels:
+        px = level["cell_px"]
+        sheets = [np.asarray(Image.open(tmp_path / f), dtype=int) for f in level["files"]]
+        for i, (_, colour) in enumerate(made):
+            x, y = (cell[i] % 2) * px, (cell[i] // 2) * px
+            assert np.abs(sheets[sheet[i]][y + px // 2, x + px // 2] - colour).max() <= 12, (px, i)
+    with pytest.raises(ValueError, match="permutation"):
+        write_atlases(thumbs, tmp_path, "o", cell_sizes=(16,), cells_per_side=2, order=order[:-1], progress=False)
