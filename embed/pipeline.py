@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embed import __version__
 from embed.atomic import atomic_path
 from embed.combine import blur_layout_levels, layout_features
 from embed.errors import UserError
@@ -133,10 +134,11 @@ def run_build(args: argparse.Namespace) -> dict:
 
 
 def _layout_options(args: argparse.Namespace, weights_tag: str) -> list:
-    """Every option a layout depends on, with the network weights' tag."""
+    """Every option a layout depends on, the network weights' tag and the program version (a new version
+    may lay out or pack the atlas differently, so its first run is never taken as up to date)."""
     options = {key: getattr(args, key) for key in ("features", "model", "blur", "blur_layout", "perplexity", "seed",
                                                     "pca_dims", "grid", "aspect", "fit", "atlas_cells")}
-    return [options, weights_tag]
+    return [options, weights_tag, __version__]
 
 
 def _hash(value: object) -> str:
