@@ -163,7 +163,6 @@ def saved_positions_path(cache_dir: Path, output: Path) -> Path:
 
 def save_positions(path: Path, options: str, ids: list[str], xy: dict[str, np.ndarray]) -> None:
     """Write the image ids and each layout's raw t-SNE coordinates (atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp, tmp.open("wb") as f:
         np.savez(f, options=np.array(options), ids=np.array(ids), **xy)
 

@@ -123,6 +123,8 @@ class Scene:
     def thumbnail(self, index: int) -> tuple[object, bool]:
         """(Py5Image, sharp) of images[index]: from the sharpest atlas level once read (sharp=True), else the smallest."""
         cell = self.atlas.hover_loader.get(index)
+        if cell is None and self.atlas.loaders:  # already read for the zoomed-in view: don't decode its sheet again
+            cell = self.atlas.loaders[-1].get(index)
         if cell is not None:
             return self.sketch.create_image_from_numpy(cell, "RGB"), True
         if len(self.atlas.levels) > 1:
