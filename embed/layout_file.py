@@ -75,6 +75,12 @@ def read_layout(path: str | os.PathLike) -> dict:
     return doc
 
 
+def cell_origin(cell, cell_px: int, sheet_px: int):
+    """Top-left pixel (x, y) of atlas cell(s) `cell` (contract: row-major, k = sheet_px // cell_px)."""
+    k = sheet_px // cell_px
+    return (cell % k) * cell_px, (cell // k) * cell_px
+
+
 def layout_arrays(doc: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Return (tsne float (N,2), grid int (N,2)) for layout `name` of a validated document."""
     layout = doc["layouts"][name]

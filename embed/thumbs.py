@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from embed.atomic import atomic_path
 from embed.errors import UserError
+from embed.layout_file import cell_origin
 
 FITS = ("crop", "pad")
 JPEG_QUALITY = 90
@@ -78,11 +79,11 @@ def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes
             sheets = {cell: np.zeros((k * cell, k * cell, 3), dtype=np.uint8) for cell in cell_sizes}
             for c, i in enumerate(order[s * per_sheet:(s + 1) * per_sheet]):
                 thumb = np.asarray(thumbs[i])  # one row of a memmap / RowView read from disk
-                y, x = divmod(c, k)  # cell row and column in the sheet
                 for cell, sheet in sheets.items():
                     small = thumb if cell == size else np.asarray(
                         Image.fromarray(thumb).resize((cell, cell), Image.Resampling.LANCZOS))
-                    sheet[y * cell:(y + 1) * cell, x * cell:(x + 1) * cell] = small
+                    x, y = cell_origin(c, cell, cell * k)
+                    sheet[y:y + cell, x:x + cell] = small
             for cell, sheet in sheets.items():
                 with atomic_path(Path(out_dir) / rel_prefix / str(cell) / f"{s:03d}.jpg") as tmp:
                     Image.fromarray(sheet).save(tmp, quality=JPEG_QUALITY, subsampling=0)  # 4:4:4: no colour bleed

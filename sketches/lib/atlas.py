@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from embed.errors import UserError
+from embed.layout_file import cell_origin
 
 from .layout import atlas_files
 
@@ -100,12 +101,6 @@ class Atlas:
         self._stopped.set()
         for loader in self.loaders + [self.hover_loader]:
             loader.stop()
-
-
-def cell_origin(cell, cell_px: int, sheet_px: int):
-    """Top-left pixel (x, y) of atlas cell(s) `cell` (contract: row-major, k = sheet_px // cell_px)."""
-    k = sheet_px // cell_px
-    return (cell % k) * cell_px, (cell // k) * cell_px
 
 
 class CellLoader:
