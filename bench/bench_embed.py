@@ -208,12 +208,13 @@ class CycledThumbs:
 
 def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: Path, seed: int = 0) -> None:
     """Post-feature stages of run_build on synthetic features; per-stage seconds and peak RSS as JSON."""
+    from embed import __version__
     from embed.combine import blur_layout_levels, layout_features
     from embed.grid import assign_grid, grid_shape
-    from embed.layout_file import build_layout, write_layout
     from embed.metrics import layout_metrics
     from embed.reduce import normalise_unit, procrustes_align, reduce_to_2d
     from embed.thumbs import write_atlases
+    from layoutfile import build_layout, write_layout
 
     stages: dict[str, dict] = {}
     sampler = PeakSampler(tree=False)
@@ -260,7 +261,8 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
     with stage("write (layout JSON)"):
         images = [{"id": f"{i:040x}", "path": f"{i // 1000:03d}/gen_{i:06d}.jpg", "width": 256, "height": 192,
                    "atlas_sheet": int(s), "atlas_cell": int(c)} for i, (s, c) in enumerate(zip(sheets, cells))]
-        doc = build_layout(params={"synthetic": True}, atlas_levels=levels, images=images, cols=cols, rows=rows,
+        doc = build_layout(generator_version=__version__, params={"synthetic": True}, atlas_levels=levels,
+                           images=images, cols=cols, rows=rows,
                            layouts={k: {key: v for key, v in lay.items() if key != "_xy"} for k, lay in layouts.items()},
                            skipped=[])
         write_layout(out_dir / "synthetic.json", doc)

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from embed.layout_file import build_layout, write_layout
+from embed import __version__
 from embed.poster import IN_MEMORY_PIXELS, make_poster
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail, write_atlases
+from layoutfile import build_layout, write_layout
 
 
 def anonymous_rss() -> int:
@@ -96,7 +97,7 @@ def main() -> None:
     tsne = rng.random((n, 2))
     images = [{"id": f"{i:016x}", "path": sources[i % len(sources)].name, "width": 320, "height": 240,
                "atlas_sheet": i // 4096, "atlas_cell": i % 4096} for i in range(n)]
-    doc = build_layout(params={"source": str(work / "src")},
+    doc = build_layout(generator_version=__version__, params={"source": str(work / "src")},
                        atlas_levels=[{"cell_px": 32, "sheet_px": 2048, "files": ["atlas/32/000.jpg"]}],
                        images=images, cols=cols, rows=grid_rows,
                        layouts={name: {"label": name, "tsne": tsne, "grid": grid} for name in ("blur", "combined")},

@@ -26,7 +26,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embed.layout_file import build_layout, read_layout, write_layout  # noqa: E402
+from embed import __version__  # noqa: E402
+from layoutfile import build_layout, read_layout, write_layout  # noqa: E402
 from sketches.lib.preflight import require_display_and_java  # noqa: E402
 
 CELL_PX, PER_SIDE = 32, 64          # like embed's smallest level: 2048 px sheets of 4096 cells
@@ -57,7 +58,8 @@ def synthetic_layout(folder: Path, n: int, seed: int = 0) -> Path:
                          "grid": np.stack([cells % cols, cells // cols], axis=1)}
     images = [{"id": str(i), "path": f"{i}.jpg", "width": 64, "height": 64,
                "atlas_sheet": i // per_sheet, "atlas_cell": i % per_sheet} for i in range(n)]
-    doc = build_layout(params={"source": str(folder)}, images=images, cols=cols, rows=rows, layouts=layouts,
+    doc = build_layout(generator_version=__version__, params={"source": str(folder)}, images=images, cols=cols,
+                       rows=rows, layouts=layouts,
                        atlas_levels=[{"cell_px": CELL_PX, "sheet_px": CELL_PX * PER_SIDE, "files": files}],
                        skipped=[])
     path = folder / "layout.json"

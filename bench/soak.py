@@ -24,8 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embed.atomic import write_text_atomic  # noqa: E402
-from embed.errors import UserError  # noqa: E402
+from layoutfile import UserError, write_text_atomic  # noqa: E402
 from sketches.lib.installation import InstallConfig, Installation, gl_facts, setup_logging  # noqa: E402
 from sketches.lib.layout import load_layout  # noqa: E402
 from sketches.lib.preflight import require_display_and_java  # noqa: E402

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embed.atomic import write_text_atomic
-from embed.errors import UserError
+from layoutfile import UserError, write_text_atomic
 
 
 def kind_folder_name(**key: object) -> str:

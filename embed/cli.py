@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from embed.errors import UserError
+from layoutfile import UserError
 
 SUBCOMMANDS = ("build", "info", "poster")
 EXIT_USER_ERROR = 2

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from layoutfile import UserError
+
 
 def standardised_block(block: np.ndarray, weight: float) -> np.ndarray:
     """Z-score each column, then scale the block so that its summed variance equals `weight`."""
@@ -37,7 +39,6 @@ def blur_layout_levels(levels: list[float], chosen: list[float] | None) -> list[
     if chosen:
         missing = [r for r in chosen if r not in levels]
         if missing:
-            from embed.errors import UserError
             raise UserError(f"--blur-layout levels {missing} are not among --blur {levels}")
         return sorted(chosen)
     heavy = [r for r in levels if r >= 8]

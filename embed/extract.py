@@ -24,10 +24,10 @@ from tqdm import tqdm
 
 from embed.blur import blur_square
 from embed.cache import RowStore, RowView, kind_folder_name
-from embed.errors import UserError
 from embed.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device, srgb_to_lab
 from embed.scan import ImageReadError, ImageRecord, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
+from layoutfile import UserError
 
 DECODE_ERRORS = (ImageReadError, OSError, ValueError, SyntaxError, EOFError)  # PIL's ways to fail on bad data
 

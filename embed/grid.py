@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import lapjv
 import numpy as np
 
-from embed.errors import UserError
+from layoutfile import UserError
 
 METHODS = ("auto", "lap", "tiles", "rasterfairy")
 LAP_MAX_POINTS = 2000

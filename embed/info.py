@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embed.layout_file import read_layout
+from layoutfile import read_layout
 
 
 def describe_layout(path: Path) -> str:

@@ -24,7 +24,7 @@ import torchvision
 from torch import nn
 
 from embed.blur import input_size_for
-from embed.errors import UserError
+from layoutfile import UserError
 
 DEFAULT_MODEL = "resnet18"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

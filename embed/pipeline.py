@@ -15,17 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from embed import __version__
-from embed.atomic import atomic_path
 from embed.combine import blur_layout_levels, layout_features
-from embed.errors import UserError
 from embed.extract import extract
 from embed.grid import assign_grid, grid_shape
-from embed.layout_file import LayoutFileError, build_layout, read_layout, write_layout
 from embed.metrics import layout_metrics
 from embed.models import check_weights
 from embed.reduce import normalise_unit, procrustes_align, reduce_to_2d
 from embed.scan import scan_folder
 from embed.thumbs import atlas_order, write_atlases
+from layoutfile import LayoutFileError, UserError, atomic_path, build_layout, read_layout, write_layout
 
 LABELS = {"blur": "Blur only", "combined": "Original + blur"}
 MIN_KNOWN_SHARE = 0.5  # continue the saved map when at least this share of the images has a saved position
@@ -118,7 +116,7 @@ def run_build(args: argparse.Namespace) -> dict:
     }
     images = [{"id": r.id, "path": r.rel, "width": r.width, "height": r.height,
                "atlas_sheet": int(s), "atlas_cell": int(c)} for r, s, c in zip(kept, sheets, cells)]
-    doc = build_layout(params=params, atlas_levels=levels, images=images, cols=cols, rows=rows,
+    doc = build_layout(generator_version=__version__, params=params, atlas_levels=levels, images=images, cols=cols, rows=rows,
                        layouts={k: {key: v for key, v in lay.items() if key != "_xy"} for k, lay in layouts.items()},
                        skipped=skipped)
     with timer.stage("write"):

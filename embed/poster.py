@@ -23,13 +23,10 @@ import numpy as np
 from PIL import Image, ImageColor
 from tqdm import tqdm
 
-from embed.atomic import atomic_path
-from embed.errors import UserError
-from embed.layout_file import LAYOUT_NAMES, layout_arrays, read_layout
 from embed.scan import ImageReadError, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
+from layoutfile import LAYOUTS, STATES, UserError, atomic_path, layout_arrays, read_layout
 
-STATES = ("grid", "tsne")
 IN_MEMORY_PIXELS = 16384 * 16384  # ~1 GiB as a PIL RGB image
 JPEG_MAX_SIDE = 65500
 
@@ -46,8 +43,8 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
     reported in one warning. The output is written atomically (see the module docstring for sizes).
     """
     doc = read_layout(layout_path)
-    if layout not in LAYOUT_NAMES:
-        raise UserError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUT_NAMES)}")
+    if layout not in LAYOUTS:
+        raise UserError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
     if state not in STATES:
         raise UserError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
     if fit not in FITS:
@@ -122,7 +119,7 @@ def add_poster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json", help="layout file made by `python -m embed`")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="poster image; .png is streamed (any size), .jpg/.webp/.tif must fit in memory")
-    parser.add_argument("--layout", choices=LAYOUT_NAMES, default="combined", help="which layout (default: combined)")
+    parser.add_argument("--layout", choices=LAYOUTS, default="combined", help="which layout (default: combined)")
     parser.add_argument("--state", choices=STATES, default="grid",
                         help="grid cells or t-SNE scatter (default: grid)")
     parser.add_argument("--cell", type=int, default=128, help="pixels per image (default: 128)")

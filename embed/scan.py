@@ -20,8 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
-from embed.atomic import atomic_path
-from embed.errors import UserError
+from layoutfile import UserError, atomic_path
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
 DEFAULT_MAX_PIXELS = 178_956_970  # PIL's own decompression-bomb threshold

@@ -13,9 +13,7 @@ import numpy as np
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-from embed.atomic import atomic_path
-from embed.errors import UserError
-from embed.layout_file import cell_origin
+from layoutfile import UserError, atomic_path, cell_origin
 
 FITS = ("crop", "pad")
 JPEG_QUALITY = 90

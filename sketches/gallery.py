@@ -16,10 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script from anywhere
 
-from embed.atomic import atomic_path  # noqa: E402
-from embed.errors import UserError  # noqa: E402
+from layoutfile import LAYOUTS, STATES, UserError, atomic_path, toggle  # noqa: E402
 from sketches.lib.installation import InstallationMixin, prepare_installation  # noqa: E402
-from sketches.lib.layout import LAYOUTS, STATES, image_file, load_layout  # noqa: E402
+from sketches.lib.layout import image_file, load_layout  # noqa: E402
 from sketches.lib.options import window_size  # noqa: E402
 from sketches.lib.preflight import require_display_and_java  # noqa: E402
 
@@ -137,9 +136,9 @@ class Gallery(py5.Sketch):
     def key_pressed(self):
         scene, now = self.scene, self.now()
         if self.key == "t":
-            scene.go_to(scene.layout, "grid" if scene.state == "tsne" else "tsne", now)
+            scene.go_to(scene.layout, toggle(scene.state, STATES), now)
         elif self.key == "b":
-            scene.go_to("combined" if scene.layout == "blur" else "blur", scene.state, now)
+            scene.go_to(toggle(scene.layout, LAYOUTS), scene.state, now)
         elif self.key in "+=":
             scene.view.zoom_at(self.width / 2, self.height / 2, ZOOM_STEP)
         elif self.key == "-":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script from anywhere
 
-from embed.errors import UserError  # noqa: E402
+from layoutfile import UserError  # noqa: E402
 from sketches.lib.layout import load_layout  # noqa: E402
 from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist  # noqa: E402
 from sketches.lib.options import window_size  # noqa: E402

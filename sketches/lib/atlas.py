@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from embed.errors import UserError
-from embed.layout_file import cell_origin
+from layoutfile import UserError, cell_origin
 
 from .layout import atlas_files
 

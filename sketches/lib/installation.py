@@ -24,7 +24,7 @@ from typing import Any
 
 import psutil
 
-from embed.errors import UserError
+from layoutfile import LAYOUTS, STATES, UserError, toggle
 from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist
 from sketches.lib.reload import LayoutWatcher
 from sketches.lib.remote import TOGGLE, Command, RemoteControl
@@ -176,15 +176,11 @@ class Installation:
         log.info("remote: %s %s", command.name, command.value or "")
         scene, player = self.scene, self.player
         if command.name == "layout":
-            layout = command.value
-            if layout == TOGGLE:
-                layout = "combined" if scene.layout == "blur" else "blur"
+            layout = toggle(scene.layout, LAYOUTS) if command.value == TOGGLE else command.value
             scene.go_to(layout, scene.state, now)
             player.interrupt(now)
         elif command.name == "state":
-            state = command.value
-            if state == TOGGLE:
-                state = "grid" if scene.state == "tsne" else "tsne"
+            state = toggle(scene.state, STATES) if command.value == TOGGLE else command.value
             scene.go_to(scene.layout, state, now)
             player.interrupt(now)
         elif command.name == "loop":

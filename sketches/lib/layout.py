@@ -12,11 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from embed.errors import UserError
-from embed.layout_file import LAYOUT_NAMES, layout_arrays, read_layout
-
-LAYOUTS = LAYOUT_NAMES          # ("blur", "combined")
-STATES = ("tsne", "grid")
+from layoutfile import LAYOUTS, UserError, layout_arrays, read_layout
 
 
 def load_layout(path: str | Path) -> dict:

@@ -24,14 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from embed.errors import UserError
-from embed.jsonfile import read_json_file
-from embed.layout_file import LAYOUT_NAMES
+from layoutfile import LAYOUTS, STATES, UserError, read_json_file
 from sketches.lib.animator import EASINGS
 
 FORMAT = "tsne-gallery/playlist"
 VERSION = 1
-STATES = ("tsne", "grid")
 DEFAULT_PLAYLIST = Path(__file__).resolve().parents[2] / "assets" / "playlists" / "default.json"
 
 
@@ -119,8 +116,8 @@ def parse_playlist(data: Any, source: str = "playlist") -> Playlist:
         label = f"steps[{i}]"
         if not isinstance(step, dict):
             fail(f"{label} is not an object")
-        if step.get("layout") not in LAYOUT_NAMES:
-            fail(f"{label}: 'layout' must be one of {', '.join(LAYOUT_NAMES)}, not {step.get('layout')!r}")
+        if step.get("layout") not in LAYOUTS:
+            fail(f"{label}: 'layout' must be one of {', '.join(LAYOUTS)}, not {step.get('layout')!r}")
         if step.get("state") not in STATES:
             fail(f"{label}: 'state' must be one of {', '.join(STATES)}, not {step.get('state')!r}")
         fly = seconds(step, "fly", default_fly, label)

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from embed.errors import UserError
+from layoutfile import UserError
 
 
 def require_display() -> None:

@@ -14,7 +14,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from embed.errors import UserError
+from layoutfile import UserError
 from sketches.lib.layout import load_layout
 
 log = logging.getLogger(__name__)

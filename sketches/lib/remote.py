@@ -21,15 +21,14 @@ from dataclasses import dataclass
 from pythonosc.dispatcher import Dispatcher
 from pythonosc.osc_server import BlockingOSCUDPServer
 
-from embed.errors import UserError
-from embed.layout_file import LAYOUT_NAMES
+from layoutfile import LAYOUTS, STATES, UserError
 
 log = logging.getLogger(__name__)
 
 TOGGLE = "toggle"
 COMMAND_VALUES: dict[str, tuple[str, ...]] = {
-    "layout": (*LAYOUT_NAMES, TOGGLE),
-    "state": ("tsne", "grid", TOGGLE),
+    "layout": (*LAYOUTS, TOGGLE),
+    "state": (*STATES, TOGGLE),
     "loop": ("play", "pause"),
     "next": (),
 }

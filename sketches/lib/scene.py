@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
+from layoutfile import LAYOUTS, STATES
+
 from .animator import DEFAULT_DURATION, DEFAULT_EASING, EASINGS, Animator
 from .atlas import Atlas
 from .detail import DetailLayer
-from .layout import LAYOUTS, STATES, grid_size, world_positions
+from .layout import grid_size, world_positions
 from .renderer import QuadBatch, load_quad_shader
 from .view import View
 

@@ -15,7 +15,7 @@ import imageio_ffmpeg
 import numpy as np
 from PIL import Image
 
-from embed.atomic import atomic_path
+from layoutfile import atomic_path
 
 
 def frame_count(duration: float, fps: float) -> int:

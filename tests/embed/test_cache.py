@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from embed.cache import RowStore, kind_folder_name
-from embed.errors import UserError
+from layoutfile import UserError
 
 
 def rows_for(ids: list[str], dim: int = 5) -> np.ndarray:

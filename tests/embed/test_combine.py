@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from embed.combine import blur_layout_levels, combine_blocks, layout_features
-from embed.errors import UserError
+from layoutfile import UserError
 
 
 def test_each_block_carries_its_weight_whatever_its_width_and_scale():

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from embed.layout_file import read_layout
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
+from layoutfile import read_layout
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "assets" / "layouts" / "demo.json"

@@ -17,11 +17,11 @@ from PIL import Image
 import embed.extract
 from embed.blur import blur_square, input_size_for
 from embed.cache import RowStore
-from embed.errors import UserError
 from embed.extract import extract
 from embed.models import srgb_to_lab
 from embed.scan import scan_folder
 from embed.thumbs import square_thumbnail
+from layoutfile import UserError
 
 REPO = Path(__file__).resolve().parents[2]
 CNN = dict(model_name="mobilenet_v3_small", weights="random", kind="cnn", device="cpu", workers=0, progress=False)

@@ -9,9 +9,9 @@ from scipy.optimize import linear_sum_assignment
 from scipy.stats import spearmanr
 
 from embed import grid as grid_module
-from embed.errors import UserError
 from embed.grid import METHODS, assign_grid, grid_shape
 from embed.metrics import dpq
+from layoutfile import UserError
 
 
 def clustered(n: int, seed: int = 0, k: int = 8) -> np.ndarray:

@@ -11,9 +11,9 @@ import pytest
 import torch
 import torchvision
 
-from embed.errors import UserError
 from embed.models import (WeightsUnavailableError, check_weights, cnn_model, lab_model, resolve_device,
                           srgb_to_lab, truncate_classifier)
+from layoutfile import UserError
 
 CPU = torch.device("cpu")
 

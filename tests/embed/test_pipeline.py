@@ -10,9 +10,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from embed.cli import main
-from embed.layout_file import layout_arrays, read_layout
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
+from layoutfile import layout_arrays, read_layout
 
 FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
             "purple": (140, 50, 160)}

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.errors import UserError
-from embed.layout_file import build_layout, write_layout
+from embed import __version__
 from embed.poster import add_poster_arguments, make_poster, run_poster
+from layoutfile import UserError, build_layout, write_layout
 
 CELL = 16
 
@@ -21,7 +21,7 @@ def write_test_layout(tmp_path, made, grid, tsne, cols, rows, source=True):
     images = [{"id": f"{i:016x}", "path": path.name, "width": 48, "height": 32, "atlas_sheet": 0, "atlas_cell": i}
               for i, (path, _) in enumerate(made)]
     layouts = {name: {"label": name, "tsne": tsne, "grid": grid} for name in ("blur", "combined")}
-    doc = build_layout(params={"source": str(folder)} if source else {},
+    doc = build_layout(generator_version=__version__, params={"source": str(folder)} if source else {},
                        atlas_levels=[{"cell_px": 32, "sheet_px": 2048, "files": ["dummy.jpg"]}],
                        images=images, cols=cols, rows=rows, layouts=layouts, skipped=[])
     path = tmp_path / "out" / "layout.json"

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.errors import UserError
 from embed.scan import ImageReadError, open_image, scan_folder
+from layoutfile import UserError
 
 
 def pixel(img: Image.Image, x: int, y: int) -> np.ndarray:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.errors import UserError
 from embed.scan import open_image
 from embed.thumbs import atlas_order, square_thumbnail, thumb_source_side, write_atlases
+from layoutfile import UserError
 
 
 def striped(width: int, height: int) -> Image.Image:

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from embed.layout_file import build_layout, write_layout  # noqa: E402
+from embed import __version__  # noqa: E402
+from layoutfile import build_layout, write_layout  # noqa: E402
 
 # Six images on a 4 x 3 grid (empty cells too). Colours far apart so a pixel check cannot confuse them.
 COLOURS = np.array([[230, 30, 30], [30, 200, 40], [40, 60, 230], [240, 220, 30], [220, 40, 220], [30, 220, 220]],
@@ -73,6 +74,7 @@ def make_layout(folder: Path, order: list[int] | None = None) -> Path:
     images = [{"id": f"img{i}", "path": f"colours/{i}.png", "width": 64, "height": 64,
                "atlas_sheet": j // PER_SIDE ** 2, "atlas_cell": j % PER_SIDE ** 2} for j, i in enumerate(order)]
     doc = build_layout(
+        generator_version=__version__,
         params={"source": str(folder / "source"), "model": "test"},
         atlas_levels=write_atlas(folder, COLOURS[order]), images=images, cols=COLS, rows=ROWS,
         layouts={name: {"label": name, "tsne": np.array(TSNE[name])[order], "grid": np.array(GRID[name])[order]}

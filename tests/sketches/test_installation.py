@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from embed.errors import UserError
-from embed.layout_file import read_layout, write_layout
+from layoutfile import UserError, read_layout, write_layout
 from sketches.lib.installation import InstallConfig, load_install_config, setup_logging
 from sketches.lib.reload import LayoutWatcher
 from sketches.lib.remote import Command, RemoteControl

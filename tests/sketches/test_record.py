@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.layout_file import read_layout
+from layoutfile import read_layout
 from sketches.lib.layout import grid_size, world_positions
 from sketches.lib.scene import IMAGE_SIZE
 from sketches.lib.view import View

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from embed.errors import UserError
+from layoutfile.errors import UserError
 
 
 def read_json_file(path: str | os.PathLike, kind: str, error: type[UserError] = UserError,

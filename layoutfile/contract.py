@@ -1,6 +1,7 @@
 """The layout JSON file (contract version 1, docs/layout-format.md): build, write atomically, read, validate.
 
-embed writes it; the sketches read it through `read_layout`, so both sides share one validator.
+embed writes it; the sketches read it through `read_layout`, so both sides share one validator. The
+names the contract fixes (its layouts, the two states an image can be in) live here too.
 """
 
 from __future__ import annotations
@@ -13,28 +14,30 @@ from typing import Any
 
 import numpy as np
 
-from embed import __version__
-from embed.atomic import write_text_atomic
-from embed.errors import UserError
-from embed.jsonfile import read_json_file
+from layoutfile.atomic import write_text_atomic
+from layoutfile.errors import LayoutFileError
+from layoutfile.jsonfile import read_json_file
 
 FORMAT = "tsne-gallery/layout"
 VERSION = 1
-LAYOUT_NAMES = ("blur", "combined")
+GENERATOR = "tsne-gallery"
+LAYOUTS = ("blur", "combined")   # every file holds both; blur first (combined is aligned onto it)
+STATES = ("tsne", "grid")        # where an image sits: its t-SNE position or its grid cell
 
 
-class LayoutFileError(UserError):
-    """The layout JSON is missing, unreadable, of another format or version, or breaks the contract."""
+def toggle(current: str, names: tuple[str, ...]) -> str:
+    """The name after `current` in `names`, wrapping round: the other one of a pair (blur ⇄ combined)."""
+    return names[(names.index(current) + 1) % len(names)]
 
 
-def build_layout(*, params: dict, atlas_levels: list[dict], images: list[dict], cols: int, rows: int,
-                 layouts: dict[str, dict], skipped: list[dict]) -> dict:
+def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dict], images: list[dict],
+                 cols: int, rows: int, layouts: dict[str, dict], skipped: list[dict]) -> dict:
     """Assemble a contract-v1 document. `layouts[name]` holds label, tsne (N,2), grid (N,2), metrics."""
     doc = {
         "format": FORMAT,
         "version": VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "generator": {"name": "tsne-gallery", "version": __version__},
+        "generator": {"name": GENERATOR, "version": generator_version},
         "params": params,
         "atlas": {"levels": atlas_levels},
         "images": images,
@@ -123,7 +126,7 @@ def validate_layout(doc: Any, source: str = "layout") -> None:
         fail("'grid' needs positive integer cols and rows")
     if cols * rows < n:
         fail(f"grid {cols}x{rows} has fewer cells than the {n} images")
-    for name in LAYOUT_NAMES:
+    for name in LAYOUTS:
         layout = doc["layouts"].get(name)
         if not isinstance(layout, dict) or not {"tsne", "grid"} <= layout.keys():
             fail(f"layout '{name}' is missing or lacks tsne/grid")

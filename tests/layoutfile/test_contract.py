@@ -1,0 +1,121 @@
+"""The layout-file contract v1: documents built, written, read back and every way a file can break it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import numpy as np
+import pytest
+
+from layoutfile import (FORMAT, LAYOUTS, STATES, VERSION, LayoutFileError, UserError, build_layout, cell_origin,
+                        layout_arrays, read_layout, toggle, validate_layout, write_layout)
+
+GRID = {"blur": [[0, 0], [1, 0], [0, 1]], "combined": [[1, 1], [0, 0], [1, 0]]}
+TSNE = {"blur": [[0.0, 0.0], [1.0, 0.25], [0.5, 0.5]], "combined": [[0.2, 1.0], [0.0, 0.0], [1.0, 0.1234567]]}
+
+
+def small_document(**params) -> dict:
+    """Three images on a 2 x 2 grid, one atlas level."""
+    images = [{"id": f"id{i}", "path": f"{i}.png", "width": 8, "height": 8, "atlas_sheet": 0, "atlas_cell": i}
+              for i in range(3)]
+    return build_layout(generator_version="9.9", params=params, images=images, cols=2, rows=2,
+                        atlas_levels=[{"cell_px": 8, "sheet_px": 16, "files": ["atlas/8/000.png"]}],
+                        layouts={name: {"label": name, "tsne": np.array(TSNE[name]), "grid": np.array(GRID[name]),
+                                        "metrics": {"m": 1.5}} for name in LAYOUTS},
+                        skipped=[{"path": "bad.jpg", "reason": "truncated JPEG"}])
+
+
+def test_names_and_toggle():
+    assert LAYOUTS == ("blur", "combined") and STATES == ("tsne", "grid")
+    assert toggle("blur", LAYOUTS) == "combined" and toggle("combined", LAYOUTS) == "blur"
+    assert toggle("tsne", STATES) == "grid" and toggle("grid", STATES) == "tsne"
+    with pytest.raises(ValueError):
+        toggle("spiral", STATES)
+
+
+def test_built_document_has_the_contract_fields_and_plain_json_values():
+    doc = small_document(seed=0)
+    assert doc["format"] == FORMAT and doc["version"] == VERSION == 1
+    assert doc["generator"] == {"name": "tsne-gallery", "version": "9.9"}
+    assert doc["grid"] == {"cols": 2, "rows": 2}
+    assert doc["layouts"]["combined"]["tsne"][2] == [1.0, 0.123457]   # rounded to 6 decimals
+    assert doc["layouts"]["blur"]["grid"] == GRID["blur"]
+    assert json.loads(json.dumps(doc)) == doc
+
+
+def test_written_file_reads_back_with_an_absolute_source(tmp_path):
+    path = tmp_path / "out" / "layout.json"
+    write_layout(path, small_document(source="../images"))
+    doc = read_layout(path)
+    assert doc["params"]["source"] == os.path.normpath(tmp_path / "images")
+    tsne, grid = layout_arrays(doc, "combined")
+    assert tsne.dtype == np.float64 and tsne.shape == (3, 2) and grid.dtype == np.int64
+    assert grid.tolist() == GRID["combined"]
+    write_layout(path, small_document(source="/abs/images"))
+    assert read_layout(path)["params"]["source"] == "/abs/images"
+
+
+def broken(change) -> dict:
+    doc = copy.deepcopy(small_document())
+    change(doc)
+    return doc
+
+
+@pytest.mark.parametrize("change, reason", [
+    (lambda d: d.update(format="other/thing"), "not a tsne-gallery layout"),
+    (lambda d: d.update(version="1"), "non-integer 'version'"),
+    (lambda d: d.update(version=VERSION + 1), "newer than this program reads"),
+    (lambda d: d.pop("atlas"), "missing 'atlas'"),
+    (lambda d: d.update(images={}), "'images' is not a list"),
+    (lambda d: d["images"][1].pop("atlas_cell"), r"images\[1\] lacks"),
+    (lambda d: d["atlas"].update(levels=[]), "'atlas.levels' is empty"),
+    (lambda d: d.update(grid={"cols": 0, "rows": 2}), "positive integer cols and rows"),
+    (lambda d: d.update(grid={"cols": 1, "rows": 2}), "fewer cells than the 3 images"),
+    (lambda d: d["layouts"].pop("combined"), "layout 'combined' is missing"),
+    (lambda d: d["layouts"]["blur"].update(tsne=[["a", "b"]] * 3), "not numeric"),
+    (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0]] * 2), "do not match 3 images"),
+    (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0], [0, 1.5], [0, 0]]), r"must lie in \[0, 1\]"),
+    (lambda d: d["layouts"]["blur"].update(grid=[[0, 0], [2, 0], [0, 1]]), "integers inside 2x2"),
+    (lambda d: d["layouts"]["blur"].update(grid=[[0, 0], [0, 0], [0, 1]]), "two images share a grid cell"),
+])
+def test_each_broken_rule_is_a_one_line_error_naming_the_file(change, reason):
+    with pytest.raises(LayoutFileError, match=reason) as caught:
+        validate_layout(broken(change), source="my.json")
+    assert str(caught.value).startswith("my.json: ") and "\n" not in str(caught.value)
+
+
+def test_not_an_object_is_rejected():
+    with pytest.raises(LayoutFileError, match="top level is not a JSON object"):
+        validate_layout([1, 2])
+
+
+def test_files_that_cannot_be_read_are_layout_file_errors(tmp_path):
+    assert issubclass(LayoutFileError, UserError)
+    with pytest.raises(LayoutFileError, match="no such layout file .*python -m embed"):
+        read_layout(tmp_path / "missing.json")
+    half = tmp_path / "half.json"
+    half.write_text(json.dumps(small_document())[:100])
+    with pytest.raises(LayoutFileError, match="not valid JSON"):
+        read_layout(half)
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(broken(lambda d: d.update(version=2))))
+    with pytest.raises(LayoutFileError, match="newer.json: layout version 2 is newer"):
+        read_layout(newer)
+
+
+def test_an_invalid_document_is_never_written(tmp_path):
+    path = tmp_path / "layout.json"
+    write_layout(path, small_document())
+    before = path.read_bytes()
+    with pytest.raises(LayoutFileError):
+        write_layout(path, broken(lambda d: d["layouts"].pop("blur")))
+    assert path.read_bytes() == before
+
+
+def test_cell_origin_is_row_major_within_a_sheet():
+    assert cell_origin(0, 32, 128) == (0, 0)
+    assert cell_origin(5, 32, 128) == (32, 32)      # 4 cells a row: cell 5 is row 1, column 1
+    xs, ys = cell_origin(np.array([3, 4, 15]), 32, 128)
+    assert xs.tolist() == [96, 0, 96] and ys.tolist() == [0, 32, 96]
