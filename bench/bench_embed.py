@@ -39,8 +39,6 @@ import psutil
 from PIL import Image, ImageDraw, ImageFilter
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
 MiB = 2**20
 IMAGE_SIZE = (256, 192)
 BLUR_LEVELS = (0.0, 2.0, 8.0, 32.0)  # the CLI default, as radii of the synthetic feature levels

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,18 +30,16 @@ import torch
 from PIL import Image, ImageFilter
 from sklearn.neighbors import NearestNeighbors
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from embed.blur import REFERENCE_SIDE, blur_square, input_size_for  # noqa: E402
-from embed.cache import RowStore  # noqa: E402
-from embed.combine import layout_features  # noqa: E402
-from embed.extract import extract  # noqa: E402
-from embed.grid import assign_grid, grid_shape  # noqa: E402
-from embed.metrics import layout_metrics  # noqa: E402
-from embed.models import cnn_model, truncate_classifier  # noqa: E402
-from embed.reduce import normalise_unit, reduce_to_2d  # noqa: E402
-from embed.scan import ImageRecord, open_image, scan_folder  # noqa: E402
-from embed.thumbs import square_thumbnail  # noqa: E402
+from embed.blur import REFERENCE_SIDE, blur_square, input_size_for
+from embed.cache import RowStore
+from embed.combine import layout_features
+from embed.extract import extract
+from embed.grid import assign_grid, grid_shape
+from embed.metrics import layout_metrics
+from embed.models import cnn_model, truncate_classifier
+from embed.reduce import normalise_unit, reduce_to_2d
+from embed.scan import ImageRecord, open_image, scan_folder
+from embed.thumbs import square_thumbnail
 
 
 def naive_features(records: list[ImageRecord], net: torch.nn.Module, radii: list[float], mean: torch.Tensor,

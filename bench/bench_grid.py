@@ -1,6 +1,6 @@
 """Grid assignment: seconds, DPQ16 and mean squared displacement per method and N; layout_metrics time.
 
-    PYTHONPATH=. nice .venv/bin/python bench/bench_grid.py [--sizes 1000 4000 10000 100000] [--lap-max 4000]
+    nice .venv/bin/python bench/bench_grid.py [--sizes 1000 4000 10000 100000] [--lap-max 4000]
 
 Points: synthetic clustered 2-D clouds (12 Gaussian blobs of random sizes, like a t-SNE map), placed
 on the `grid_shape(N)` 16:9 grid. DPQ16 is measured against the 2-D points themselves (how well the

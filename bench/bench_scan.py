@@ -1,6 +1,6 @@
 """scan_folder with and without its id cache: seconds and bytes read per run.
 
-    PYTHONPATH=. nice .venv/bin/python bench/bench_scan.py [--n 10000] [--work /tmp/bench_scan]
+    nice .venv/bin/python bench/bench_scan.py [--n 10000] [--work /tmp/bench_scan]
 
 Images: N generated 256×192 JPEGs of random colour blocks (made once, kept in --work). Runs: no cache;
 cache cold (first run, writes it); cache warm (nothing changed); cache warm after touching 1 % of the

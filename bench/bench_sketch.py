@@ -24,11 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from embed import __version__  # noqa: E402
-from layoutfile import build_layout, read_layout, write_layout  # noqa: E402
-from sketches.lib.preflight import require_display_and_java  # noqa: E402
+from embed import __version__
+from layoutfile import build_layout, read_layout, write_layout
+from sketches.lib.preflight import require_display_and_java
 
 CELL_PX, PER_SIDE = 32, 64          # like embed's smallest level: 2048 px sheets of 4096 cells
 WINDOW = (1280, 720)

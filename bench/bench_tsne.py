@@ -1,7 +1,7 @@
 """t-SNE: bare openTSNE against `embed.reduce.reduce_to_2d` on the same matrix: seconds, peak RSS, 10-NN
 preservation. Target: reduce_to_2d ≤ 1.2× the bare time.
 
-    PYTHONPATH=. nice .venv/bin/python bench/bench_tsne.py [--sizes 10000 100000] [--dim 50] [--jobs 2]
+    nice .venv/bin/python bench/bench_tsne.py [--sizes 10000 100000] [--dim 50] [--jobs 2]
 
 Features: N × dim synthetic clustered vectors (30 Gaussian clusters, seeded). bare is
 `openTSNE.TSNE(n_jobs=jobs, random_state=0).fit(X)` (openTSNE's own defaults); ours is

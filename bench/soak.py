@@ -22,12 +22,10 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from layoutfile import UserError, write_text_atomic  # noqa: E402
-from sketches.lib.installation import InstallConfig, Installation, gl_facts, setup_logging  # noqa: E402
-from sketches.lib.layout import load_layout  # noqa: E402
-from sketches.lib.preflight import require_display_and_java  # noqa: E402
+from layoutfile import UserError, write_text_atomic
+from sketches.lib.installation import InstallConfig, Installation, gl_facts, setup_logging
+from sketches.lib.layout import load_layout
+from sketches.lib.preflight import require_display_and_java
 
 BACKGROUND = 24
 

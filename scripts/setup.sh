@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything tsne-gallery needs on a fresh machine (idempotent, fast when already done).
-#   scripts/setup.sh          Python 3.11+ venv in .venv with requirements.txt
+#   scripts/setup.sh          Python 3.11+ venv in .venv with requirements.txt and this project (editable)
 #   scripts/setup.sh --test   also Java 17+ (py5), Xvfb + Mesa software OpenGL for headless sketch tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,11 +30,13 @@ if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv || die "could not create .venv (Debian: apt-get install python3-venv)"
 fi
 stamp=.venv/.requirements.sha1
-want=$(sha1sum requirements.txt | cut -d' ' -f1)
+want=$(cat requirements.txt pyproject.toml | sha1sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     say "installing Python packages into .venv (torch is large: a few minutes the first time)"
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
     .venv/bin/python -m pip install -q -r requirements.txt || die "pip install -r requirements.txt failed"
+    # the project itself, editable: its packages and console commands; dependencies are the pins above
+    log=$(.venv/bin/python -m pip install -q --no-deps -e . 2>&1) || { printf '%s\n' "$log" >&2; die "pip install -e . failed"; }
     echo "$want" > "$stamp"
 fi
 

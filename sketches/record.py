@@ -4,6 +4,8 @@
     python sketches/record.py LAYOUT.json -o fly.mp4 --playlist show.json --duration 60
     python sketches/record.py LAYOUT.json -o frames/ --png
 
+(or `tsne-gallery-record LAYOUT.json …`, the same program installed as a command).
+
 Time comes from the frame number (frame k shows time k / fps), not from the clock, so the video is
 the same however fast the machine draws: 10 s at 30 fps is exactly 300 frames. Without --playlist
 the default one plays once (blur t-SNE → grid → combined grid → combined t-SNE); --duration cuts
@@ -18,21 +20,18 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run as a script from anywhere
+from tqdm import tqdm
 
-from layoutfile import UserError  # noqa: E402
-from sketches.lib.layout import load_layout  # noqa: E402
-from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist  # noqa: E402
-from sketches.lib.options import window_size  # noqa: E402
-from sketches.lib.preflight import require_display_and_java  # noqa: E402
-from sketches.lib.video import Mp4Writer, PngSequenceWriter, frame_count  # noqa: E402
-
-BACKGROUND = 24          # grey level behind the images, as in the gallery
-DETAIL_WAIT_S = 120.0    # longest wait per frame for sharper atlas cells to be read
+from layoutfile import UserError
+from sketches.lib.layout import load_layout
+from sketches.lib.options import window_size
+from sketches.lib.playlist import load_playlist
+from sketches.lib.preflight import require_display_and_java
+from sketches.lib.video import Mp4Writer, PngSequenceWriter, frame_count
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="record.py", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json",
                         help="layout file written by `python -m embed`")
     parser.add_argument("-o", "--output", type=Path, required=True,
@@ -81,87 +80,15 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-if __name__ == "__main__":
-    ARGS = prepare(sys.argv[1:])
-
-import py5  # noqa: E402  (after prepare(): bad input or no display gives one line, not a Java trace)
-from tqdm import tqdm  # noqa: E402
-
-from sketches.lib.scene import Scene  # noqa: E402
-
-
-class Recorder(py5.Sketch):
-    """Draws frame k at time k / fps as fast as it can and hands every frame to `sink`."""
-
-    def __init__(self, args: argparse.Namespace, sink, progress: tqdm) -> None:
-        super().__init__()
-        self.args, self.sink, self.progress = args, sink, progress
-        self.player = PlaylistPlayer(args.playlist_data)
-        self.error: str | None = None
-        self.warned_blurry = False
-
-    def settings(self):
-        self.size(self.args.width, self.args.height, self.P2D)
-        self.pixel_density(1)
-
-    def setup(self):
-        self.frame_rate(1000)   # as fast as possible: time comes from the frame number
-        first = self.args.playlist_data.steps[0]
-        try:
-            self.scene = Scene(self, self.args.doc, self.args.layout_file, first.layout, first.state)
-        except UserError as exc:
-            self.fail(str(exc))
-            return
-        apply_moves(self.scene, self.player.start(0.0))
-
-    def draw(self):
-        if self.error:
-            return
-        try:
-            frame = self.frame_count - 1
-            now = frame / self.args.fps
-            apply_moves(self.scene, self.player.update(now))
-            self.draw_settled(now)
-            self.load_np_pixels()
-            self.sink.write(self.np_pixels[:, :, 1:])   # ARGB → RGB
-        except Exception as exc:   # a failed frame ends the recording with one line; the output is discarded
-            self.fail(f"frame {self.frame_count - 1}: {exc!r}")
-            return
-        self.progress.update()
-        if frame + 1 >= self.args.frames:
-            self.exit_sketch()
-
-    def draw_settled(self, now: float) -> None:
-        """Draw the frame, and redraw it until the sharper atlas cells it needs are read and drawn.
-
-        The live gallery sharpens images a few frames late (chosen once the view is still, read on a
-        thread); a recording must not depend on timing, so each frame waits for its detail layer.
-        """
-        deadline = time.monotonic() + DETAIL_WAIT_S
-        while True:
-            self.background(BACKGROUND)
-            self.scene.draw(now)
-            if self.scene.is_sharp():
-                return
-            if time.monotonic() > deadline:
-                if not self.warned_blurry:
-                    tqdm.write(f"record: warning: sharper atlas cells not read within {DETAIL_WAIT_S:g} s; "
-                               f"frame {self.frame_count - 1} and maybe others use the small cells", file=sys.stderr)
-                    self.warned_blurry = True
-                return
-            time.sleep(0.005)
-            self.scene.detail.last_rebuild = float("-inf")   # repack now: `now` stands still within a frame
-
-    def fail(self, message: str) -> None:
-        self.error = message
-        self.exit_sketch()
-
-
 class RecordingFailed(Exception):
-    pass
+    """The recorder stopped before writing every frame."""
 
 
-def main(args: argparse.Namespace) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Check the input, display and Java, then record; return the exit status."""
+    args = prepare(sys.argv[1:] if argv is None else argv)
+    from sketches.recorder_sketch import Recorder   # imports py5, which starts Java
+
     started = time.perf_counter()
     size = (args.width, args.height)
     sink = PngSequenceWriter(args.output, size) if args.png else Mp4Writer(args.output, size, args.fps, args.crf)
@@ -184,4 +111,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(ARGS))
+    sys.exit(main())

@@ -200,7 +200,7 @@ extract(records, cache_dir=sys.argv[2], model_name="mobilenet_v3_small", weights
 def test_run_killed_with_sigkill_resumes_losing_at_most_one_batch(make_images, tmp_path):
     records, _ = records_of(make_images, 24)
     cache = tmp_path / "cache"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(records[0].path.parent), str(cache)],
                             cwd=REPO, env=env)
     ids_file = cache / "colours-lab_s32_crop" / "ids.txt"  # the last store each batch writes

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from embed import __version__
+from layoutfile import build_layout, write_layout
 
-from embed import __version__  # noqa: E402
-from layoutfile import build_layout, write_layout  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 # Six images on a 4 x 3 grid (empty cells too). Colours far apart so a pixel check cannot confuse them.
 COLOURS = np.array([[230, 30, 30], [30, 200, 40], [40, 60, 230], [240, 220, 30], [220, 40, 220], [30, 220, 220]],

@@ -22,7 +22,8 @@ py5 = pytest.importorskip("py5")   # needs the X display pytest-xvfb provides
 import jpype  # noqa: E402
 
 from layoutfile import read_layout  # noqa: E402
-from sketches.gallery import PAN_STEP, Gallery, parse_args  # noqa: E402
+from sketches.gallery import parse_args  # noqa: E402
+from sketches.gallery_sketch import PAN_STEP, Gallery  # noqa: E402
 from sketches.lib.animator import DEFAULT_DURATION  # noqa: E402
 
 GALLERY = ROOT / "sketches" / "gallery.py"

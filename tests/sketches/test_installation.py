@@ -191,6 +191,7 @@ def post_mouse_move(sketch, x: float, y: float) -> None:
 def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, tmp_path):
     pytest.importorskip("py5")   # needs the X display pytest-xvfb provides
     from sketches import gallery
+    from sketches.gallery_sketch import InstalledGallery
 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -204,7 +205,7 @@ def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, t
     root = logging.getLogger()
     handlers_before = list(root.handlers)
     args = gallery.prepare([str(layout_path), "--install", str(tmp_path / "install.json")])
-    sketch = gallery.InstalledGallery(args)
+    sketch = InstalledGallery(args)
     osc = SimpleUDPClient("127.0.0.1", port)
     log_file = tmp_path / "gallery.log"
     try:

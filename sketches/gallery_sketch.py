@@ -1,0 +1,172 @@
+"""The gallery sketch (py5, class mode): images flying between t-SNE and grid, keys, hover, help, snapshots.
+
+Imported by `sketches/gallery.py` once its checks have passed: importing py5 starts Java.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import py5
+
+from layoutfile import LAYOUTS, STATES, UserError, atomic_path, toggle
+from sketches.lib.installation import InstallationMixin
+from sketches.lib.layout import image_file
+from sketches.lib.scene import Scene
+
+KEYS = (("t", "t-SNE ⇄ grid"), ("b", "blur ⇄ combined"), ("wheel  + / -", "zoom"),
+        ("drag  arrows", "pan"), ("r", "reset view"), ("s", "screenshot (PNG)"), ("h", "show / hide this help"),
+        ("Esc", "quit"))
+HOVER_PX = 192      # side of the enlarged image shown on hover
+ZOOM_STEP = 1.25
+PAN_STEP = 60
+SNAPSHOT_MAX_FRAMES = 300   # a snapshot waits (at most this long) for the sharper atlas cells it needs
+
+
+class Gallery(py5.Sketch):
+    """The interactive gallery; with args.snapshot it draws one frame, saves it and exits."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        super().__init__()
+        self.args = args
+        self.error: str | None = None
+        self.show_help = False
+        self.hover: int | None = None
+        self.hover_image, self.hover_sharp = None, False
+        self.drag_from = (0, 0)
+        self.screenshot_due = False
+
+    def now(self) -> float:
+        """Animation time in seconds."""
+        return self.millis() / 1000
+
+    def settings(self):
+        if self.args.fullscreen and not self.args.snapshot:
+            self.full_screen(self.P2D)
+        else:
+            self.size(self.args.width, self.args.height, self.P2D)
+        if not self.args.snapshot:
+            self.pixel_density(self.display_density())   # sharp on HiDPI screens; screenshots at full resolution
+
+    def setup(self):
+        try:
+            self.scene = Scene(self, self.args.doc, self.args.layout_file, self.args.layout, self.args.state)
+        except UserError as exc:
+            self.error = str(exc)
+            self.exit_sketch()
+            return
+        self.window_title(f"tsne-gallery — {self.args.layout_file.name} (h: help)")
+
+    def draw(self):
+        if self.error:
+            return
+        self.background(24)
+        try:
+            self.scene.draw(self.now())
+        except UserError as exc:   # an atlas sheet that cannot be decoded
+            self.error = str(exc)
+            self.exit_sketch()
+            return
+        if self.screenshot_due:   # the images only, without help or hover
+            self.screenshot_due = False
+            name = Path(time.strftime("gallery-%Y%m%d-%H%M%S.png"))
+            self.save_snapshot(name)
+            print(f"gallery: saved {name.resolve()}")
+        if self.args.snapshot:
+            if self.scene.is_sharp() or self.frame_count >= SNAPSHOT_MAX_FRAMES:
+                self.save_snapshot(self.args.snapshot)
+                self.exit_sketch()
+            return
+        self.draw_hover()
+        if self.show_help:
+            self.draw_help()
+
+    def save_snapshot(self, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            self.save_frame(str(tmp))
+
+    # --- interaction -------------------------------------------------------------------------
+    def key_pressed(self):
+        scene, now = self.scene, self.now()
+        if self.key == "t":
+            scene.go_to(scene.layout, toggle(scene.state, STATES), now)
+        elif self.key == "b":
+            scene.go_to(toggle(scene.layout, LAYOUTS), scene.state, now)
+        elif self.key in "+=":
+            scene.view.zoom_at(self.width / 2, self.height / 2, ZOOM_STEP)
+        elif self.key == "-":
+            scene.view.zoom_at(self.width / 2, self.height / 2, 1 / ZOOM_STEP)
+        elif self.key == "r":
+            scene.view.fit()
+        elif self.key == "h":
+            self.show_help = not self.show_help
+        elif self.key == "s":
+            self.screenshot_due = True
+        elif self.key == self.CODED:
+            step = {self.LEFT: (PAN_STEP, 0), self.RIGHT: (-PAN_STEP, 0),
+                    self.UP: (0, PAN_STEP), self.DOWN: (0, -PAN_STEP)}.get(self.key_code)
+            if step:
+                scene.view.pan(*step)
+        self.update_hover()
+
+    def mouse_wheel(self, event):
+        self.scene.view.zoom_at(self.mouse_x, self.mouse_y, ZOOM_STEP ** (-event.get_count()))
+        self.update_hover()
+
+    def mouse_pressed(self):
+        self.drag_from = (self.mouse_x, self.mouse_y)
+
+    def mouse_dragged(self):
+        x, y = self.drag_from
+        self.scene.view.pan(self.mouse_x - x, self.mouse_y - y)
+        self.drag_from = (self.mouse_x, self.mouse_y)
+
+    def mouse_moved(self):
+        self.update_hover()
+
+    def update_hover(self):
+        index = self.scene.image_at(self.mouse_x, self.mouse_y, self.now())
+        if index != self.hover:
+            self.hover, self.hover_sharp = index, False
+
+    @property
+    def hover_file(self) -> Path | None:
+        """The original file of the image under the mouse."""
+        return None if self.hover is None else image_file(self.scene.doc, self.hover)
+
+    # --- overlays ----------------------------------------------------------------------------
+    def draw_hover(self):
+        if self.hover is None:
+            return
+        if not self.hover_sharp:
+            self.hover_image, self.hover_sharp = self.scene.thumbnail(self.hover)
+        if self.hover_image is None:
+            return
+        x = min(self.mouse_x + 16, self.width - HOVER_PX - 8)
+        y = min(self.mouse_y + 16, self.height - HOVER_PX - 30)
+        self.no_stroke()
+        self.fill(0, 200)
+        self.rect(x - 4, y - 4, HOVER_PX + 8, HOVER_PX + 30)
+        self.image(self.hover_image, x, y, HOVER_PX, HOVER_PX)
+        self.fill(255)
+        self.text_size(13)
+        self.text_align(self.LEFT, self.TOP)
+        self.text(self.scene.doc["images"][self.hover]["path"], x, y + HOVER_PX + 6)
+
+    def draw_help(self):
+        lines = [f"{key:>14}   {what}" for key, what in KEYS]
+        lines.append(f"{'now':>14}   {self.scene.layout} / {self.scene.state}, {len(self.scene.doc['images'])} images")
+        self.no_stroke()
+        self.fill(0, 190)
+        self.rect(20, 20, 420, 24 * len(lines) + 20)
+        self.fill(255)
+        self.text_size(15)
+        self.text_align(self.LEFT, self.TOP)
+        for i, line in enumerate(lines):
+            self.text(line, 32, 30 + 24 * i)
+
+
+class InstalledGallery(InstallationMixin, Gallery):
+    """gallery.py --install: the gallery running unattended (sketches/lib/installation.py)."""
