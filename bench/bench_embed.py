@@ -14,9 +14,9 @@ workers; forked workers share pages, which PSS splits between them instead of co
 
 Synthetic part (per N): no images; N × `--dims` float32 feature vectors per blur level (4 levels,
 clustered and non-negative like pooled CNN activations) and random Lab colours, then the stages that
-follow feature extraction exactly as `run_build` calls them — layout_features, reduce_to_2d (+
-Procrustes, normalise), assign_grid, layout_metrics, write_atlases (optional, from thumbnails cycled
-over 2,000 synthetic ones) and the layout JSON — timed with per-stage peak RSS, in one subprocess.
+follow feature extraction as `run_build` calls them — layout_features, compute_layouts (t-SNE +
+Procrustes, grid, metrics), write_atlases (optional, from thumbnails cycled over 2,000 synthetic ones)
+and the layout JSON — timed with per-stage peak RSS, in one subprocess.
 """
 
 from __future__ import annotations
@@ -146,19 +146,21 @@ def remove_images_from(folder: Path, first: int) -> None:
 
 # ---------------------------------------------------------------- child: one pipeline run
 
-def child_build(result_path: Path, cli_args: list[str]) -> None:
-    """Run run_build on `cli_args` (the `build` subcommand's) and write timings and memory as JSON."""
-    from embed.cli import make_parser
+def child_build(result_path: Path, options: dict) -> None:
+    """Run run_build with BuildOptions(**options) and write timings and memory as JSON."""
+    from embed.options import BuildOptions
     from embed.pipeline import run_build
+    from embed.summary import print_summary
 
     sampler = PeakSampler()
     sampler.start()
     start = time.perf_counter()
-    summary = run_build(make_parser().parse_args(["build", *cli_args]))
+    summary = run_build(BuildOptions(**options))
     wall = time.perf_counter() - start
     sampler.stop()
-    result = {"seconds": summary["seconds"], "wall": wall, "images": summary["images"],
-              "computed": summary["computed"], "cached": summary["cached"], "skipped": len(summary["skipped"]),
+    print_summary(summary)
+    result = {"seconds": summary.seconds, "wall": wall, "images": summary.images,
+              "computed": summary.computed, "cached": summary.cached, "skipped": len(summary.skipped),
               "maxrss": maxrss_bytes(), "peak_tree_pss": sampler.peak_tree}
     result_path.write_text(json.dumps(result))
 
@@ -208,9 +210,9 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
     """Post-feature stages of run_build on synthetic features; per-stage seconds and peak RSS as JSON."""
     from embed import __version__
     from embed.combine import blur_layout_levels, layout_features
-    from embed.grid import assign_grid, grid_shape
-    from embed.metrics import layout_metrics
-    from embed.reduce import normalise_unit, procrustes_align, reduce_to_2d
+    from embed.grid import grid_shape
+    from embed.layouts import compute_layouts
+    from embed.options import BuildOptions
     from embed.thumbs import write_atlases
     from layoutfile import build_layout, write_layout
 
@@ -228,9 +230,10 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
         stages[name] = {"seconds": time.perf_counter() - tick, "peak_rss": sampler.stage_peak_rss}
         print(f"{name}: {stages[name]['seconds']:.1f} s, peak RSS {sampler.stage_peak_rss / MiB:.0f} MiB", flush=True)
 
+    options = BuildOptions(images=out_dir, seed=seed, quiet=True)
     with stage("synthetic features (not a pipeline stage)"):
         features, colours = synthetic_features(n, dims, BLUR_LEVELS, seed)
-    cols, rows = grid_shape(n, 16 / 9)
+    cols, rows = grid_shape(n, options.aspect)
     if atlas:
         thumbs = CycledThumbs(n, 128)
         with stage("atlas (32 + 128 px)"):
@@ -244,29 +247,17 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
     with stage("layout_features"):
         blur_only = blur_layout_levels([r for r in BLUR_LEVELS if r > 0], None)
         layout = layout_features(features, blur_only)
-    layouts = {}
-    for name in ("blur", "combined"):
-        with stage(f"tsne:{name}"):
-            xy = reduce_to_2d(layout[name], seed=seed, standardise=False, progress=False)
-            if name == "combined":
-                xy = procrustes_align(xy, layouts["blur"]["_xy"])
-            tsne = normalise_unit(xy)
-        with stage(f"grid:{name}"):
-            grid = assign_grid(tsne, cols, rows, method="auto")
-        with stage(f"metrics:{name}"):
-            metrics = layout_metrics(layout[name], colours, grid, tsne)
-        layouts[name] = {"label": name, "tsne": tsne, "grid": grid, "metrics": metrics, "_xy": xy}
+    layouts = compute_layouts(layout, colours, cols, rows, options, None, stage)
     with stage("write (layout JSON)"):
         images = [{"id": f"{i:040x}", "path": f"{i // 1000:03d}/gen_{i:06d}.jpg", "width": 256, "height": 192,
                    "atlas_sheet": int(s), "atlas_cell": int(c)} for i, (s, c) in enumerate(zip(sheets, cells))]
         doc = build_layout(generator_version=__version__, params={"synthetic": True}, atlas_levels=levels,
                            images=images, cols=cols, rows=rows,
-                           layouts={k: {key: v for key, v in lay.items() if key != "_xy"} for k, lay in layouts.items()},
-                           skipped=[])
+                           layouts={name: lay.contract_entry() for name, lay in layouts.items()}, skipped=[])
         write_layout(out_dir / "synthetic.json", doc)
     sampler.stop()
     result = {"n": n, "dims": dims, "levels": len(BLUR_LEVELS), "stages": stages, "maxrss": maxrss_bytes(),
-              "metrics": {k: v["metrics"] for k, v in layouts.items()}}
+              "metrics": {name: lay.metrics for name, lay in layouts.items()}}
     result_path.write_text(json.dumps(result))
 
 
@@ -286,7 +277,7 @@ def run_child(mode_args: list[str], result_path: Path, log_path: Path, env: dict
     return json.loads(result_path.read_text()), wall
 
 
-def bench_images(n: int, work: Path, build_options: list[str], env: dict[str, str]) -> list[dict]:
+def bench_images(n: int, work: Path, build_options: dict, env: dict[str, str]) -> list[dict]:
     """Cold, warm and +1 % runs of the pipeline on n generated images."""
     folder = work / f"images_{n}"
     out_dir = work / f"out_{n}"
@@ -296,8 +287,8 @@ def bench_images(n: int, work: Path, build_options: list[str], env: dict[str, st
     print(f"[{n}] images ready in {time.perf_counter() - tick:.1f} s", flush=True)
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
-    cli = [str(folder), "-o", str(out_dir / "layout.json"), "--cache", str(out_dir / "cache"), "--quiet",
-           *build_options]
+    options = json.dumps({"images": str(folder), "output": str(out_dir / "layout.json"),
+                          "cache": str(out_dir / "cache"), "quiet": True, **build_options})
     log = work / f"build_{n}.log"
     log.unlink(missing_ok=True)
     runs = []
@@ -305,7 +296,7 @@ def bench_images(n: int, work: Path, build_options: list[str], env: dict[str, st
     for label in ("cold", "warm", f"+1 % (+{extra})"):
         if label.startswith("+"):
             ensure_images(folder, range(n, n + extra))
-        result, process_wall = run_child(["_build", str(work / "result.json"), *cli], work / "result.json", log, env)
+        result, process_wall = run_child(["_build", str(work / "result.json"), options], work / "result.json", log, env)
         result.update(label=label, n=n, process_wall=process_wall)
         runs.append(result)
         print(f"[{n}] {label}: run_build {result['wall']:.1f} s, computed {result['computed']}, "
@@ -359,7 +350,7 @@ def format_table(head: list[str], rows: list[list[str]], markdown: bool) -> str:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_build":
-        return child_build(Path(sys.argv[2]), sys.argv[3:])
+        return child_build(Path(sys.argv[2]), json.loads(sys.argv[3]))
     if len(sys.argv) > 1 and sys.argv[1] == "_synthetic":
         result, n, dims, atlas, out_dir = sys.argv[2:7]
         return child_synthetic(Path(result), int(n), int(dims), atlas == "1", Path(out_dir))
@@ -383,8 +374,8 @@ def main() -> None:
     args = parser.parse_args()
     env = {"OMP_WAIT_POLICY": "PASSIVE"} if args.omp_passive else {}
     args.work.mkdir(parents=True, exist_ok=True)
-    options = ["--features", args.features, "--model", args.model, "--weights", args.weights,
-               "--batch-size", str(args.batch_size)] + (["--workers", str(args.workers)] if args.workers else [])
+    options = {"features": args.features, "model": args.model, "weights": args.weights,
+               "batch_size": args.batch_size, **({"workers": args.workers} if args.workers else {})}
 
     print(f"child environment: {env or 'unchanged'}")
     print(f"cores {os.cpu_count()}, load average {', '.join(f'{v:.1f}' for v in os.getloadavg())}", flush=True)
@@ -392,7 +383,7 @@ def main() -> None:
     synthetic = [bench_synthetic(n, args.dims, not args.no_atlas, args.work, env) for n in args.synthetic_n]
     print(f"\nload average at the end {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     if runs:
-        print(f"\nPipeline on generated images ({' '.join(options)}):\n")
+        print(f"\nPipeline on generated images ({', '.join(f'{k}={v}' for k, v in options.items())}):\n")
         print(image_table(runs, args.markdown))
     for result in synthetic:
         print(f"\nPost-feature stages on synthetic features ({result['n']:,} × {result['dims']}-d float32 × "

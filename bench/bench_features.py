@@ -37,6 +37,7 @@ from embed.extract import extract
 from embed.grid import assign_grid, grid_shape
 from embed.metrics import layout_metrics
 from embed.models import cnn_model, truncate_classifier
+from embed.options import ExtractOptions
 from embed.reduce import normalise_unit, reduce_to_2d
 from embed.scan import ImageRecord, open_image, scan_folder
 from embed.thumbs import square_thumbnail
@@ -148,9 +149,9 @@ def speed_table(label: str, records: list[ImageRecord], args, net, mean, std) ->
     for workers in args.workers:
         with tempfile.TemporaryDirectory() as cache:
             start = time.perf_counter()
-            out = extract(records, cache_dir=cache, model_name=args.model, weights=args.weights,
-                          blur_radii=tuple(args.blur), thumb_size=128, device="cpu", batch_size=32,
-                          workers=workers, progress=False)
+            out = extract(records, cache, ExtractOptions(model=args.model, weights=args.weights,
+                                                         blur_radii=tuple(args.blur), thumb_size=128, device="cpu",
+                                                         batch_size=32, workers=workers, progress=False))
             seconds = time.perf_counter() - start
         stages = ", ".join(f"{k} {v:.1f}" for k, v in out.stats["seconds"].items() if k != "total")
         print(f"| fast, workers {workers} ({stages}) | {seconds:.1f} | {n / seconds:.2f} | {n / seconds / base:.2f} |",
@@ -197,8 +198,8 @@ def main() -> None:
     quality = everything[: args.n_quality]
     naive = naive_features(quality, net, args.blur, mean, std, 32)
     with tempfile.TemporaryDirectory() as cache:
-        fast = extract(quality, cache_dir=cache, model_name=args.model, weights=args.weights,
-                       blur_radii=tuple(args.blur), device="cpu", workers=0, progress=False)
+        fast = extract(quality, cache, ExtractOptions(model=args.model, weights=args.weights, blur_radii=tuple(args.blur),
+                                                      device="cpu", workers=0, progress=False))
         colours = fast.colours.copy()
     print(f"\n### Fast vs naive features ({len(quality)} images)\n")
     print("| level | fast input px | std. cosine | 10-NN overlap |")

@@ -1,16 +1,21 @@
-"""Command line: `python -m embed IMAGES -o OUT.json`, `python -m embed info FILE`, `python -m embed poster FILE`."""
+"""Command line: `python -m embed IMAGES -o OUT.json`, `python -m embed info FILE`, `python -m embed poster FILE`.
+
+Also installed as `tsne-gallery-embed`. Parsing imports no torch: `info` and `poster` never load it, and
+`build` loads it only once it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from fractions import Fraction
 from pathlib import Path
 
+from embed.options import BuildOptions
 from layoutfile import UserError
 
 SUBCOMMANDS = ("build", "info", "poster")
-EXIT_USER_ERROR = 2
-EXIT_WEIGHTS_UNAVAILABLE = 3
 
 
 def parse_float_list(text: str) -> list[float]:
@@ -40,54 +45,77 @@ def parse_aspect(text: str) -> float:
     return width / height
 
 
-def add_build_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of the main job (images → layout JSON)."""
-    from embed.grid import METHODS as GRID_METHODS
-    from embed.models import DEFAULT_MODEL
+def _listed(values: tuple[float, ...]) -> str:
+    """(0.0, 2.0, 8.0) → '0,2,8', as the option takes it."""
+    return ",".join(f"{v:g}" for v in values)
 
+
+def _ratio(value: float) -> str:
+    """1.777… → '16:9'."""
+    fraction = Fraction(value).limit_denominator(100)
+    return f"{fraction.numerator}:{fraction.denominator}"
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of the main job (images → layout JSON); defaults from BuildOptions."""
+    from embed.grid import METHODS as GRID_METHODS
+
+    default = BuildOptions
     parser.add_argument("images", type=Path, help="folder of images (searched recursively)")
-    parser.add_argument("-o", "--output", type=Path, default=None,
+    parser.add_argument("-o", "--output", type=Path, default=default.output,
                         help="layout JSON to write; atlases go beside it (default: out/<folder name>.json)")
     features = parser.add_argument_group("features")
-    features.add_argument("--features", choices=("cnn", "lab"), default="cnn",
-                          help="cnn: torchvision network features (default); lab: small blurred CIELAB "
-                               "thumbnails, no network, colour only")
-    features.add_argument("--model", default=DEFAULT_MODEL,
-                          help=f"torchvision model name (default {DEFAULT_MODEL}); its pooled penultimate layer is used")
-    features.add_argument("--weights", default="default",
+    features.add_argument("--features", choices=("cnn", "lab"), default=default.features,
+                          help=f"cnn: torchvision network features; lab: small blurred CIELAB thumbnails, no "
+                               f"network, colour only (default {default.features})")
+    features.add_argument("--model", default=default.model,
+                          help=f"torchvision model name (default {default.model}); its pooled penultimate layer is used")
+    features.add_argument("--weights", default=default.weights,
                           help="'default' = the model's pretrained weights (downloaded once to the torch cache), "
                                "a local .pth state-dict file (offline machines), or 'random' (seeded random init)")
-    features.add_argument("--blur", type=parse_float_list, default=[0.0, 2.0, 8.0, 32.0], metavar="R,R,…",
+    features.add_argument("--blur", type=parse_float_list, default=default.blur, metavar="R,R,…",
                           help="blur levels: Gaussian sigma as on a 224-px image (scales with image size); "
-                               "0 is the original (default 0,2,8,32)")
-    features.add_argument("--blur-layout", type=parse_float_list, default=None, metavar="R,R,…",
+                               f"0 is the original (default {_listed(default.blur)})")
+    features.add_argument("--blur-layout", type=parse_float_list, default=default.blur_layout, metavar="R,R,…",
                           help="levels the blur layout uses (default: the levels >= 8, or the largest)")
-    features.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"),
-                          help="where the network runs (default auto: cuda, then mps, then cpu)")
-    features.add_argument("--batch-size", type=int, default=32, help="images per network batch (default 32)")
-    features.add_argument("--workers", type=int, default=None,
-                          help="image-decoding worker processes (default: picked by device and core count; 0 = decode in the main process)")
-    features.add_argument("--cache", type=Path, default=None,
+    features.add_argument("--device", default=default.device, choices=("auto", "cpu", "cuda", "mps"),
+                          help=f"where the network runs (default {default.device}: cuda, then mps, then cpu)")
+    features.add_argument("--batch-size", type=int, default=default.batch_size,
+                          help=f"images per network batch (default {default.batch_size})")
+    features.add_argument("--workers", type=int, default=default.workers,
+                          help="image-decoding worker processes (default: picked by device and core count; "
+                               "0 = decode in the main process)")
+    features.add_argument("--cache", type=Path, default=default.cache,
                           help="feature/thumbnail cache folder (default: .cache/ beside the output JSON)")
     layout = parser.add_argument_group("layout")
-    layout.add_argument("--perplexity", type=float, default=30.0, help="t-SNE perplexity (default 30)")
-    layout.add_argument("--seed", type=int, default=0, help="random seed: same input and seed → same JSON (default 0)")
+    layout.add_argument("--perplexity", type=float, default=default.perplexity,
+                        help=f"t-SNE perplexity (default {default.perplexity:g})")
+    layout.add_argument("--seed", type=int, default=default.seed,
+                        help=f"random seed: same input and seed → same JSON (default {default.seed})")
     layout.add_argument("--fresh", action="store_true",
                         help="lay the maps out from scratch. Without it, a re-run with new or removed images keeps "
                              "the map it saved last time (in the cache) and places the new images into it, so "
                              "images don't all move when a few are added; the same inputs, seed and history of "
                              "runs give the same JSON. --fresh gives the result of a first (cold) run")
-    layout.add_argument("--pca-dims", type=int, default=50, help="PCA dimensions before t-SNE (default 50)")
-    layout.add_argument("--grid", choices=GRID_METHODS, default="auto",
-                        help="grid assignment: lap (exact), rasterfairy, tiles (scalable), auto (picks by N)")
-    layout.add_argument("--aspect", type=parse_aspect, default=16 / 9,
-                        help="grid aspect ratio, width:height (default 16:9)")
+    layout.add_argument("--pca-dims", type=int, default=default.pca_dims,
+                        help=f"PCA dimensions before t-SNE (default {default.pca_dims})")
+    layout.add_argument("--grid", choices=GRID_METHODS, default=default.grid,
+                        help="grid assignment: lap (exact), rasterfairy, tiles (scalable), auto (picks by N; "
+                             f"default {default.grid})")
+    layout.add_argument("--aspect", type=parse_aspect, default=default.aspect,
+                        help=f"grid aspect ratio, width:height (default {_ratio(default.aspect)})")
     thumbs = parser.add_argument_group("thumbnails and atlases")
-    thumbs.add_argument("--fit", choices=("crop", "pad"), default="crop",
-                        help="square thumbnails by centre-crop or by letterboxing (default crop)")
-    thumbs.add_argument("--atlas-cells", type=lambda t: [int(v) for v in parse_float_list(t)], default=[32, 128],
-                        metavar="PX,PX", help="atlas levels of detail, cell sizes in px (default 32,128)")
+    thumbs.add_argument("--fit", choices=("crop", "pad"), default=default.fit,
+                        help=f"square thumbnails by centre-crop or by letterboxing (default {default.fit})")
+    thumbs.add_argument("--atlas-cells", type=lambda t: [int(v) for v in parse_float_list(t)],
+                        default=default.atlas_cells, metavar="PX,PX",
+                        help=f"atlas levels of detail, cell sizes in px (default {_listed(default.atlas_cells)})")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+
+
+def build_options(args: argparse.Namespace) -> BuildOptions:
+    """The BuildOptions of parsed `build` arguments."""
+    return BuildOptions(**{field.name: getattr(args, field.name) for field in dataclasses.fields(BuildOptions)})
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -111,7 +139,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; user mistakes print one line and return 2, never a traceback."""
+    """Run the command line; user mistakes print one line and return their exit status, never a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "build")
@@ -119,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             from embed.pipeline import run_build
-            run_build(args)
+            from embed.summary import print_summary
+
+            print_summary(run_build(build_options(args)))
         elif args.command == "info":
             from embed.info import print_info
             print_info(args.layout)
@@ -127,9 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             from embed.poster import run_poster
             return run_poster(args)
     except UserError as exc:
-        from embed.models import WeightsUnavailableError
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_WEIGHTS_UNAVAILABLE if isinstance(exc, WeightsUnavailableError) else EXIT_USER_ERROR
+        return exc.exit_status
     except KeyboardInterrupt:
         print("interrupted: finished batches are cached; run the same command again to resume", file=sys.stderr)
         return 130

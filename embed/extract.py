@@ -25,6 +25,7 @@ from tqdm import tqdm
 from embed.blur import blur_square
 from embed.cache import RowStore, RowView, kind_folder_name
 from embed.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device, srgb_to_lab
+from embed.options import ExtractOptions
 from embed.scan import ImageReadError, ImageRecord, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
 from layoutfile import UserError
@@ -101,46 +102,37 @@ def default_workers(kind: str, device: torch.device) -> int:
     return cores // 4 if kind == "cnn" and device.type == "cpu" else min(8, cores)
 
 
-def extract(records: list[ImageRecord], *, cache_dir: str | os.PathLike, model_name: str = "resnet18",
-            weights: str = "default", blur_radii: tuple[float, ...] = (0, 2, 8, 32), thumb_size: int = 128,
-            fit: str = "crop", background: tuple[int, int, int] = (255, 255, 255), device: str = "auto",
-            batch_size: int = 32, workers: int | None = None, kind: str = "cnn", seed: int = 0,
-            progress: bool = True) -> Extracted:
+def extract(records: list[ImageRecord], cache_dir: str | os.PathLike,
+            options: ExtractOptions = ExtractOptions()) -> Extracted:
     """Thumbnails, mean colours and features of every record, computing only what the cache lacks.
 
-    `kind="cnn"`: `model_name`'s pooled penultimate layer with `weights` ('default', 'random' or a
-    .pth file); `kind="lab"`: an 8×8 grid of CIELAB colours per blur level, no network.
-    Images that fail to decode are left out and listed in `failed`.
+    `options.kind="cnn"`: the pooled penultimate layer of `options.model` with `options.weights`
+    ('default', 'random' or a .pth file); `kind="lab"`: an 8×8 grid of CIELAB colours per blur level,
+    no network. Images that fail to decode are left out and listed in `failed`.
     """
     timer: dict[str, float] = defaultdict(float)
     start = time.perf_counter()
-    if kind not in ("cnn", "lab"):
-        raise UserError(f"unknown feature kind {kind!r}; use cnn or lab")
-    if fit not in FITS:
-        raise UserError(f"thumbnail fit must be one of {', '.join(FITS)}, not {fit!r}")
-    if batch_size < 1 or thumb_size < 1:
-        raise UserError(f"batch size and thumbnail size must be at least 1, not {batch_size} and {thumb_size}")
-    if workers is not None and workers < 0:
-        raise UserError(f"--workers must be 0 or more, not {workers}")
-    model: CnnModel | LabModel = cnn_model(model_name, weights, seed) if kind == "cnn" else lab_model()
-    torch_device = resolve_device(device)
-    workers = default_workers(kind, torch_device) if workers is None else workers
-    radii = tuple(sorted({float(r) for r in blur_radii}))
-    plan = _Plan(thumb_size, fit, tuple(background), model.base_size,
+    _check(options)
+    model: CnnModel | LabModel = (cnn_model(options.model, options.weights, options.seed) if options.kind == "cnn"
+                                  else lab_model())
+    torch_device = resolve_device(options.device)
+    if options.workers is None:
+        options = replace(options, workers=default_workers(options.kind, torch_device))
+    radii = tuple(sorted({float(r) for r in options.blur_radii}))
+    plan = _Plan(options.thumb_size, options.fit, tuple(options.background), model.base_size,
                  tuple((r, model.input_size_for(r)) for r in radii))
-    thumb_store, colour_store, feature_stores = _open_stores(Path(cache_dir), model, plan)
+    stores = _Stores.open(Path(cache_dir), model, plan)
 
     ids = [rec.id for rec in records]
-    missing = {"thumbs": thumb_store.locate(ids)[1], "colours": colour_store.locate(ids)[1]}
-    missing.update({r: store.locate(ids)[1] for r, store in feature_stores.items()})
+    missing = {"thumbs": stores.thumbs.locate(ids)[1], "colours": stores.colours.locate(ids)[1]}
+    missing.update({r: store.locate(ids)[1] for r, store in stores.features.items()})
     todo = np.flatnonzero(np.any(list(missing.values()), axis=0))
     timer["lookup"] = time.perf_counter() - start
 
     failed: list[tuple[int, str]] = []
     if len(todo):
         failed = _compute([records[i] for i in todo], {k: m[todo] for k, m in missing.items()}, plan, model,
-                          torch_device, thumb_store, colour_store, feature_stores, batch_size, workers,
-                          progress, timer)
+                          torch_device, stores, options, timer)
         failed = [(int(todo[i]), reason) for i, reason in failed]
 
     read_start = time.perf_counter()
@@ -149,9 +141,9 @@ def extract(records: list[ImageRecord], *, cache_dir: str | os.PathLike, model_n
     kept_ids = [rec.id for rec in kept]
     result = Extracted(
         records=kept,
-        thumbs=thumb_store.view(kept_ids),
-        features={r: np.asarray(store.view(kept_ids)) for r, store in feature_stores.items()},
-        colours=np.asarray(colour_store.view(kept_ids)),
+        thumbs=stores.thumbs.view(kept_ids),
+        features={r: np.asarray(store.view(kept_ids)) for r, store in stores.features.items()},
+        colours=np.asarray(stores.colours.view(kept_ids)),
         failed=[(records[i].rel, reason) for i, reason in sorted(failed)],
         weights_tag=model.weights_tag,
     )
@@ -162,38 +154,57 @@ def extract(records: list[ImageRecord], *, cache_dir: str | os.PathLike, model_n
     return result
 
 
-def _open_stores(root: Path, model: CnnModel | LabModel,
-                 plan: _Plan) -> tuple[RowStore, RowStore, dict[float, RowStore]]:
-    fit_key = plan.fit if plan.fit == "crop" else f"pad-{bytes(plan.background).hex()}"
-    thumb_key = {"kind": "thumbs", "size": f"s{plan.thumb_size}", "fit": fit_key}
-    s = plan.thumb_size
-    thumbs = RowStore(root / kind_folder_name(**thumb_key), shape=(s, s, 3), dtype=np.uint8, key=thumb_key)
-    colour_key = {**thumb_key, "kind": "colours-lab"}
-    colours = RowStore(root / kind_folder_name(**colour_key), shape=(3,), dtype=np.float32, key=colour_key)
-    features = {}
-    for radius, size in plan.levels:
-        key = {"kind": "features", "model": model.name, "weights": model.weights_tag, "blur": f"r{radius:g}",
-               "size": f"s{size}", "fit": fit_key}  # the row width is set by the first batch computed
-        features[radius] = RowStore(root / kind_folder_name(**key), dtype=np.float32, key=key)
-    return thumbs, colours, features
+def _check(options: ExtractOptions) -> None:
+    """Raise UserError for a feature kind, fit, batch size, thumbnail size or worker count that cannot work."""
+    if options.kind not in ("cnn", "lab"):
+        raise UserError(f"unknown feature kind {options.kind!r}; use cnn or lab")
+    if options.fit not in FITS:
+        raise UserError(f"thumbnail fit must be one of {', '.join(FITS)}, not {options.fit!r}")
+    if options.batch_size < 1 or options.thumb_size < 1:
+        raise UserError(f"batch size and thumbnail size must be at least 1, not {options.batch_size} "
+                        f"and {options.thumb_size}")
+    if options.workers is not None and options.workers < 0:
+        raise UserError(f"--workers must be 0 or more, not {options.workers}")
+
+
+@dataclass(frozen=True)
+class _Stores:
+    """The cache's row stores: thumbnails, mean colours and the features of each blur level."""
+
+    thumbs: RowStore
+    colours: RowStore
+    features: dict[float, RowStore]
+
+    @classmethod
+    def open(cls, root: Path, model: CnnModel | LabModel, plan: _Plan) -> _Stores:
+        fit_key = plan.fit if plan.fit == "crop" else f"pad-{bytes(plan.background).hex()}"
+        thumb_key = {"kind": "thumbs", "size": f"s{plan.thumb_size}", "fit": fit_key}
+        s = plan.thumb_size
+        thumbs = RowStore(root / kind_folder_name(**thumb_key), shape=(s, s, 3), dtype=np.uint8, key=thumb_key)
+        colour_key = {**thumb_key, "kind": "colours-lab"}
+        colours = RowStore(root / kind_folder_name(**colour_key), shape=(3,), dtype=np.float32, key=colour_key)
+        features = {}
+        for radius, size in plan.levels:
+            key = {"kind": "features", "model": model.name, "weights": model.weights_tag, "blur": f"r{radius:g}",
+                   "size": f"s{size}", "fit": fit_key}  # the row width is set by the first batch computed
+            features[radius] = RowStore(root / kind_folder_name(**key), dtype=np.float32, key=key)
+        return cls(thumbs, colours, features)
 
 
 def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnModel | LabModel,
-             device: torch.device, thumb_store: RowStore, colour_store: RowStore,
-             feature_stores: dict[float, RowStore], batch_size: int, workers: int, progress: bool,
+             device: torch.device, stores: _Stores, options: ExtractOptions,
              timer: dict[str, float]) -> list[tuple[int, str]]:
     """Decode, featurise and cache the `todo` records (appending per store only what it lacks).
 
     Returns (position in `todo`, reason) for each image that failed to decode.
     """
     plan = replace(plan, levels=tuple((r, size) for r, size in plan.levels if missing[r].any()))
-    if len(todo) <= batch_size:
-        workers = 0  # starting processes costs more than they would save
-    loader = DataLoader(_DecodeOnce(todo, plan), batch_size=batch_size, num_workers=workers,
+    workers = 0 if len(todo) <= options.batch_size else options.workers  # starting processes would cost more
+    loader = DataLoader(_DecodeOnce(todo, plan), batch_size=options.batch_size, num_workers=workers,
                         collate_fn=_collate)
     net = None
     failed: list[tuple[int, str]] = []
-    with tqdm(total=len(todo), desc="features", unit="img", disable=not progress) as bar:
+    with tqdm(total=len(todo), desc="features", unit="img", disable=not options.progress) as bar:
         batches = iter(loader)
         while True:
             tick = time.perf_counter()
@@ -215,8 +226,8 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
                 tick = time.perf_counter()
                 ids = np.array([todo[i].id for i in index], dtype=object)
                 for radius, rows in features.items():
-                    feature_stores[radius].append(list(ids[picked[radius]]), rows)
-                for name, store in (("thumbs", thumb_store), ("colours", colour_store)):
+                    stores.features[radius].append(list(ids[picked[radius]]), rows)
+                for name, store in (("thumbs", stores.thumbs), ("colours", stores.colours)):
                     rows = missing[name][index]
                     store.append(list(ids[rows]), batch[name][rows])
                 timer["write"] += time.perf_counter() - tick

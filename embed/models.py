@@ -1,9 +1,9 @@
 """Feature models: a torchvision backbone's pooled penultimate layer, or no-network CIELAB colour features.
 
-Default model: resnet18. Measured at 224 px on 2 CPU threads (DESIGN.md) it is the fastest of the
-usual backbones (14.8 images/s against mobilenet_v3_large 12.5, efficientnet_b0 8.5, resnet50 5.3),
-its 512-d pooled features are a well-known, robust similarity space, and its pretrained file is small
-(45 MB). Any `torchvision.models.list_models()` classification name works with `--model`.
+Default model (`embed.options.DEFAULT_MODEL`): resnet18. Measured at 224 px on 2 CPU threads (DESIGN.md)
+it is the fastest of the usual backbones (14.8 images/s against mobilenet_v3_large 12.5, efficientnet_b0
+8.5, resnet50 5.3), its 512-d pooled features are a well-known, robust similarity space, and its
+pretrained file is small (45 MB). Any `torchvision.models.list_models()` classification name works with `--model`.
 
 A model is described by a cheap spec (`cnn_model`, `lab_model`) that names it for the cache —
 `name`, `weights_tag` — without building anything; `spec.load(device)` builds the network (and
@@ -24,11 +24,9 @@ import torchvision
 from torch import nn
 
 from embed.blur import input_size_for
+from embed.options import DEFAULT_MODEL
 from layoutfile import UserError
 
-DEFAULT_MODEL = "resnet18"
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 LAB_SIZE = 32   # side of the blurred square that the Lab features are computed from
 LAB_GRID = 8    # Lab features: LAB_GRID × LAB_GRID cells × 3 channels per blur level
 
@@ -36,7 +34,10 @@ FeatureFn = Callable[[np.ndarray], np.ndarray]
 
 
 class WeightsUnavailableError(UserError):
-    """Pretrained weights are not in the torch cache and cannot be downloaded."""
+    """Pretrained weights are not in the torch cache and cannot be downloaded (exit status 3: scripts/demo.sh
+    then falls back to random weights)."""
+
+    exit_status = 3
 
 
 def resolve_device(name: str = "auto") -> torch.device:

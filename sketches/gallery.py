@@ -49,7 +49,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
         require_display_and_java()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exc.exit_status)
     return args
 
 

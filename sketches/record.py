@@ -71,7 +71,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
         require_display_and_java()
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exc.exit_status)
     if args.duration is None:
         args.duration = args.playlist_data.single_pass_duration()
     else:

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +20,14 @@ from embed.blur import blur_square, input_size_for
 from embed.cache import RowStore
 from embed.extract import extract
 from embed.models import srgb_to_lab
+from embed.options import ExtractOptions
 from embed.scan import scan_folder
 from embed.thumbs import square_thumbnail
 from layoutfile import UserError
 
 REPO = Path(__file__).resolve().parents[2]
-CNN = dict(model_name="mobilenet_v3_small", weights="random", kind="cnn", device="cpu", workers=0, progress=False)
-LAB = dict(kind="lab", device="cpu", workers=0, progress=False)
+CNN = ExtractOptions(model="mobilenet_v3_small", weights="random", kind="cnn", device="cpu", workers=0, progress=False)
+LAB = ExtractOptions(kind="lab", device="cpu", workers=0, progress=False)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -51,8 +53,8 @@ def no_network_build(monkeypatch):
 def test_cnn_features_thumbnails_and_colours_have_the_right_shapes_and_values(make_images, tmp_path):
     records, made = records_of(make_images, 5)
 
-    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 2, 8, 32), thumb_size=32,
-                  **{**CNN, "model_name": "resnet18"})
+    out = extract(records, tmp_path / "cache",
+                  replace(CNN, blur_radii=(0, 2, 8, 32), thumb_size=32, model="resnet18"))
 
     assert [r.rel for r in out.records] == [r.rel for r in records] and out.failed == []
     assert out.thumbs.shape == (5, 32, 32, 3) and out.thumbs.dtype == np.uint8
@@ -71,14 +73,14 @@ def test_cnn_features_thumbnails_and_colours_have_the_right_shapes_and_values(ma
 def test_second_run_reads_everything_from_the_cache_without_building_the_model(make_images, tmp_path,
                                                                                  monkeypatch):
     records, _ = records_of(make_images, 4)
-    first = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), thumb_size=32, **CNN)
+    first = extract(records, tmp_path / "cache", replace(CNN, blur_radii=(0, 8), thumb_size=32))
 
     def refuse(*args, **kwargs):
         raise AssertionError("a torchvision model was built")
 
     monkeypatch.setattr(torchvision.models, "get_model", refuse)
     monkeypatch.setattr(embed.extract, "open_image", refuse)
-    again = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), thumb_size=32, **CNN)
+    again = extract(records, tmp_path / "cache", replace(CNN, blur_radii=(0, 8), thumb_size=32))
 
     assert again.stats["computed"] == 0 and again.stats["cached"] == 4
     for r in (0, 8):
@@ -93,21 +95,21 @@ def test_adding_two_images_decodes_and_computes_only_those(make_images, tmp_path
     hidden = [made[1][0], made[4][0]]
     for path in hidden:
         path.rename(path.with_suffix(".hidden"))
-    before = extract(scan_folder(root, progress=False)[0], cache_dir=tmp_path / "cache", thumb_size=32, **CNN)
+    before = extract(scan_folder(root, progress=False)[0], tmp_path / "cache", replace(CNN, thumb_size=32))
     for path in hidden:
         path.with_suffix(".hidden").rename(path)
     decoded = []
     real_open = embed.extract.open_image
     monkeypatch.setattr(embed.extract, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
 
-    after = extract(scan_folder(root, progress=False)[0], cache_dir=tmp_path / "cache", thumb_size=32, **CNN)
+    after = extract(scan_folder(root, progress=False)[0], tmp_path / "cache", replace(CNN, thumb_size=32))
 
     assert sorted(decoded) == sorted(hidden)
     assert after.stats["computed"] == 2 and after.stats["cached"] == 4
     kept = [0, 2, 3, 5]
     for r in before.features:
         np.testing.assert_array_equal(after.features[r][kept], before.features[r])
-    fresh = extract(scan_folder(root, progress=False)[0], cache_dir=tmp_path / "fresh", thumb_size=32, **CNN)
+    fresh = extract(scan_folder(root, progress=False)[0], tmp_path / "fresh", replace(CNN, thumb_size=32))
     for r in fresh.features:  # same seed → same features, whatever was cached when
         np.testing.assert_allclose(after.features[r], fresh.features[r], rtol=1e-4, atol=1e-4)
 
@@ -118,7 +120,7 @@ def test_each_image_is_decoded_once_for_thumbnail_colour_and_all_blur_levels(mak
     real_open = embed.extract.open_image
     monkeypatch.setattr(embed.extract, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
 
-    extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 2, 8, 32), **LAB)
+    extract(records, tmp_path / "cache", replace(LAB, blur_radii=(0, 2, 8, 32)))
 
     assert sorted(decoded) == sorted(r.path for r in records)
 
@@ -126,10 +128,10 @@ def test_each_image_is_decoded_once_for_thumbnail_colour_and_all_blur_levels(mak
 def test_new_blur_level_computes_only_that_level(make_images, tmp_path, no_network_build):
     records, _ = records_of(make_images, 4)
     cache = tmp_path / "cache"
-    extract(records, cache_dir=cache, blur_radii=(0, 8), **LAB)
+    extract(records, cache, replace(LAB, blur_radii=(0, 8)))
     sizes = {p: p.stat().st_size for p in cache.glob("*/rows.bin")}
 
-    out = extract(records, cache_dir=cache, blur_radii=(0, 4, 8), **LAB)
+    out = extract(records, cache, replace(LAB, blur_radii=(0, 4, 8)))
 
     assert sorted(out.features) == [0, 4, 8] and out.features[4].shape == (4, 192)
     assert {p: p.stat().st_size for p in sizes} == sizes  # nothing appended to the old stores
@@ -140,7 +142,7 @@ def test_lab_kind_needs_no_network_and_sees_colour(make_images, tmp_path, no_net
     red, blue, red2, blue2 = (230, 20, 20), (20, 20, 230), (226, 24, 20), (24, 20, 226)
     records, _ = records_of(make_images, 4, colours=[red, blue, red2, blue2], shape="disc", size=(64, 48))
 
-    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), **LAB)
+    out = extract(records, tmp_path / "cache", replace(LAB, blur_radii=(0, 8)))
 
     features = out.features[8]
     same = np.linalg.norm(features[0] - features[2])
@@ -153,7 +155,7 @@ def test_images_that_fail_to_decode_are_listed_and_left_out(make_images, tmp_pat
     records, _ = records_of(make_images, 4)
     records[2].path.write_bytes(b"changed since the scan")  # passes the scan, fails the full decode
 
-    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0, 8), **LAB)
+    out = extract(records, tmp_path / "cache", replace(LAB, blur_radii=(0, 8)))
 
     assert out.failed == [(records[2].rel, "not an image")]
     assert [r.rel for r in out.records] == [records[i].rel for i in (0, 1, 3)]
@@ -175,13 +177,13 @@ def test_interrupted_run_resumes_computing_only_the_rest(make_images, tmp_path, 
 
     monkeypatch.setattr(RowStore, "append", append_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
-        extract(records, cache_dir=cache, batch_size=2, thumb_size=32, **CNN)
+        extract(records, cache, replace(CNN, batch_size=2, thumb_size=32))
     monkeypatch.setattr(RowStore, "append", real_append)
 
-    resumed = extract(records, cache_dir=cache, batch_size=2, thumb_size=32, **CNN)
+    resumed = extract(records, cache, replace(CNN, batch_size=2, thumb_size=32))
 
     assert resumed.stats["cached"] == 4 and resumed.stats["computed"] == 2
-    clean = extract(records, cache_dir=tmp_path / "clean", batch_size=2, thumb_size=32, **CNN)
+    clean = extract(records, tmp_path / "clean", replace(CNN, batch_size=2, thumb_size=32))
     for r in clean.features:
         np.testing.assert_allclose(resumed.features[r], clean.features[r], rtol=1e-4, atol=1e-4)
 
@@ -190,10 +192,11 @@ KILLED_RUN = """
 import sys
 from pathlib import Path
 from embed.extract import extract
+from embed.options import ExtractOptions
 from embed.scan import scan_folder
 records = scan_folder(Path(sys.argv[1]), progress=False)[0]
-extract(records, cache_dir=sys.argv[2], model_name="mobilenet_v3_small", weights="random", kind="cnn",
-        device="cpu", workers=0, batch_size=1, thumb_size=32, blur_radii=(0, 8), progress=False)
+extract(records, sys.argv[2], ExtractOptions(model="mobilenet_v3_small", weights="random", kind="cnn", device="cpu",
+                                             workers=0, batch_size=1, thumb_size=32, blur_radii=(0, 8), progress=False))
 """
 
 
@@ -213,11 +216,11 @@ def test_run_killed_with_sigkill_resumes_losing_at_most_one_batch(make_images, t
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
 
-    resumed = extract(records, cache_dir=cache, batch_size=4, thumb_size=32, blur_radii=(0, 8), **CNN)
+    resumed = extract(records, cache, replace(CNN, batch_size=4, thumb_size=32, blur_radii=(0, 8)))
 
     assert 4 <= resumed.stats["cached"] < 24
     assert resumed.stats["computed"] == 24 - resumed.stats["cached"]
-    clean = extract(records, cache_dir=tmp_path / "clean", batch_size=4, thumb_size=32, blur_radii=(0, 8), **CNN)
+    clean = extract(records, tmp_path / "clean", replace(CNN, batch_size=4, thumb_size=32, blur_radii=(0, 8)))
     for r in clean.features:
         np.testing.assert_allclose(resumed.features[r], clean.features[r], rtol=1e-4, atol=1e-4)
     np.testing.assert_array_equal(np.asarray(resumed.thumbs), np.asarray(clean.thumbs))
@@ -260,7 +263,7 @@ def test_reduced_input_of_a_blurred_level_matches_blurring_at_full_size():
 
 def test_thumbnails_are_the_square_thumbnails_of_the_image(make_images, tmp_path):
     records, _ = records_of(make_images, 2, shape="disc", size=(90, 60), ext=".jpg")
-    out = extract(records, cache_dir=tmp_path / "cache", blur_radii=(0,), thumb_size=48, fit="pad", **LAB)
+    out = extract(records, tmp_path / "cache", replace(LAB, blur_radii=(0,), thumb_size=48, fit="pad"))
     for i, rec in enumerate(records):
         expected = square_thumbnail(Image.open(rec.path).convert("RGB"), 48, "pad", (255, 255, 255))
         assert np.abs(out.thumbs[i].astype(int) - expected).max() <= 2
@@ -271,4 +274,4 @@ def test_bad_options_are_one_line_errors(make_images, tmp_path):
     for options, words in (({"fit": "stretch"}, "fit"), ({"batch_size": 0}, "batch size"),
                            ({"workers": -1}, "--workers"), ({"kind": "sift"}, "feature kind")):
         with pytest.raises(UserError, match=words):
-            extract(records, cache_dir=tmp_path / "cache", **{**LAB, **options})
+            extract(records, tmp_path / "cache", replace(LAB, **options))

@@ -1,0 +1,46 @@
+"""Fingerprints of what a layout is made from, so that a re-run can tell whether it has anything to do."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from embed import __version__
+from embed.options import BuildOptions
+from embed.scan import ImageRecord
+from layoutfile import LayoutFileError, read_layout
+
+
+def stable_hash(value: object) -> str:
+    """A short hex digest of a JSON-able value, the same in every run and on every machine."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _layout_inputs(options: BuildOptions, weights_tag: str) -> list:
+    """Every option a layout depends on, the network weights' tag and the program version (a new version
+    may lay out or pack the atlas differently, so its first run is never taken as up to date)."""
+    return [options.layout_options(), weights_tag, __version__]
+
+
+def options_fingerprint(options: BuildOptions, weights_tag: str) -> str:
+    """Hash of every layout option (not the images): saved t-SNE positions are reused only under the same one."""
+    return stable_hash(_layout_inputs(options, weights_tag))
+
+
+def inputs_fingerprint(records: list[ImageRecord], options: BuildOptions, weights_tag: str) -> str:
+    """Hash of everything a layout depends on: the images (ids, paths, order) and every layout option."""
+    return stable_hash([*_layout_inputs(options, weights_tag), [(r.id, r.rel) for r in records]])
+
+
+def layout_is_current(output: Path, fingerprint: str) -> bool:
+    """True when `output` is a valid layout made from the same inputs and its atlas files are all there."""
+    if not output.is_file():
+        return False
+    try:
+        doc = read_layout(output)
+    except LayoutFileError:
+        return False
+    atlas_files = [output.parent / f for level in doc["atlas"]["levels"] for f in level["files"]]
+    return doc["params"].get("fingerprint") == fingerprint and all(f.is_file() for f in atlas_files)

@@ -1,0 +1,106 @@
+"""The options of a build, typed and with their defaults in one place (no torch: the CLI imports this).
+
+`BuildOptions` is what `python -m embed build` parses and what code that runs the pipeline makes;
+`ExtractOptions` is the part that decides how features are made (`embed.extract.extract` takes it);
+`BuildPlan` is what the pipeline resolves from BuildOptions before it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL = "resnet18"   # fastest of the usual backbones on a CPU, robust features (see embed/models.py)
+
+# The options a layout depends on: a change to any of them makes a new layout (embed/fingerprint.py).
+LAYOUT_FIELDS = ("features", "model", "blur", "blur_layout", "perplexity", "seed", "pca_dims", "grid", "aspect",
+                 "fit", "atlas_cells")
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How thumbnails, colours and features are made from the images."""
+
+    kind: str = "cnn"                              # cnn: network features; lab: CIELAB colour grids, no network
+    model: str = DEFAULT_MODEL                     # torchvision model name (kind cnn)
+    weights: str = "default"                       # 'default' (pretrained), 'random' or a .pth state-dict file
+    seed: int = 0                                  # of random weights
+    blur_radii: tuple[float, ...] = (0.0, 2.0, 8.0, 32.0)   # Gaussian sigma as on a 224-px image; 0 = original
+    thumb_size: int = 128                          # side of the cached square thumbnails
+    fit: str = "crop"                              # square thumbnails by centre-crop or letterbox ('pad')
+    background: tuple[int, int, int] = (255, 255, 255)   # behind transparency and letterboxing
+    device: str = "auto"                           # auto, cpu, cuda or mps
+    batch_size: int = 32                           # images per network batch
+    workers: int | None = None                     # decoding processes (None: picked by device and cores)
+    progress: bool = True                          # progress bars
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything `run_build` needs: a folder of images → a layout JSON with atlases beside it."""
+
+    images: Path                                   # folder of images (searched recursively)
+    output: Path | None = None                     # layout JSON (None: out/<folder name>.json)
+    cache: Path | None = None                      # feature/thumbnail cache (None: .cache/ beside the output)
+    features: str = ExtractOptions.kind
+    model: str = ExtractOptions.model
+    weights: str = ExtractOptions.weights
+    blur: tuple[float, ...] = ExtractOptions.blur_radii
+    blur_layout: tuple[float, ...] | None = None   # levels of the blur layout (None: those >= 8, or the largest)
+    device: str = ExtractOptions.device
+    batch_size: int = ExtractOptions.batch_size
+    workers: int | None = ExtractOptions.workers
+    perplexity: float = 30.0                       # t-SNE perplexity
+    seed: int = ExtractOptions.seed                # same input and seed → same JSON
+    fresh: bool = False                            # lay out from scratch instead of continuing the saved map
+    pca_dims: int = 50                             # PCA dimensions before t-SNE
+    grid: str = "auto"                             # grid assignment: auto, lap, tiles or rasterfairy
+    aspect: float = 16 / 9                         # grid width / height
+    fit: str = ExtractOptions.fit
+    atlas_cells: tuple[int, ...] = (32, 128)       # atlas levels of detail, cell sizes in px
+    quiet: bool = False                            # no progress bars
+
+    def __post_init__(self) -> None:
+        """Hold paths as Paths, sequences as tuples and numbers as their types, however the caller wrote them
+        (the layout's fingerprint is made from these values)."""
+        normalised = {"images": Path(self.images), "blur": tuple(float(r) for r in self.blur),
+                      "atlas_cells": tuple(int(c) for c in self.atlas_cells),
+                      "perplexity": float(self.perplexity), "aspect": float(self.aspect)}
+        for name in ("output", "cache"):
+            if getattr(self, name) is not None:
+                normalised[name] = Path(getattr(self, name))
+        if self.blur_layout is not None:
+            normalised["blur_layout"] = tuple(float(r) for r in self.blur_layout)
+        for name, value in normalised.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def blur_levels(self) -> list[float]:
+        """The blur levels features are made for, ascending; the original (0) is always one."""
+        return sorted(set(self.blur) | {0.0})
+
+    @property
+    def progress(self) -> bool:
+        return not self.quiet
+
+    def layout_options(self) -> dict:
+        """The options a layout depends on (LAYOUT_FIELDS), by name."""
+        return {name: getattr(self, name) for name in LAYOUT_FIELDS}
+
+    def extract_options(self) -> ExtractOptions:
+        """How this build makes its features: every blur level, thumbnails as large as the largest atlas cell."""
+        return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
+                              blur_radii=tuple(self.blur_levels), thumb_size=max(self.atlas_cells), fit=self.fit,
+                              device=self.device, batch_size=self.batch_size, workers=self.workers,
+                              progress=self.progress)
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """A build's options resolved and checked before any work: where things are, what is laid out."""
+
+    source: Path                      # the images' folder, absolute
+    output: Path                      # the layout JSON, absolute
+    cache_dir: Path
+    blur_layout_levels: list[float]   # levels the blur layout uses
+    weights_tag: str                  # names the network weights exactly ('none' without a network)
