@@ -23,7 +23,8 @@ from pathlib import Path
 import psutil
 
 from layoutfile import UserError, write_text_atomic
-from sketches.lib.installation import InstallConfig, Installation, gl_facts, setup_logging
+from sketches.lib.install_config import InstallConfig
+from sketches.lib.installation import Installation, gl_facts, setup_logging
 from sketches.lib.layout import load_layout
 from sketches.lib.preflight import require_display_and_java
 

@@ -33,7 +33,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--snapshot", type=Path, metavar="FILE.png", help="render one frame to FILE.png and exit")
     parser.add_argument("--install", nargs="?", const="", metavar="CONFIG.json",
                         help="installation mode: full screen, no cursor, attract loop, OSC remote control, hot "
-                             "reload, log file; options from CONFIG.json (see sketches/lib/installation.py)")
+                             "reload, log file; options from CONFIG.json (see sketches/lib/install_config.py)")
     args = parser.parse_args(argv)
     args.width, args.height = args.size
     return args

@@ -3,28 +3,20 @@
 `gallery.py LAYOUT.json --install [CONFIG.json]` runs the gallery sketch with `InstallationMixin`,
 which calls an `Installation`: `start()` in setup() once the Scene exists, `update(now)` at the top
 of draw(), `on_interaction(now)` on every visitor key/mouse event and `close()` on exit.
-A config file (every key optional; these are the defaults):
-
-    {"display": 1, "playlist": null, "idle_seconds": 30, "osc_host": "127.0.0.1", "osc_port": 9000,
-     "log_file": "gallery.log", "reload_interval": 1.0, "fps_log_interval": 60}
-
-`playlist: null` plays assets/playlists/default.json; relative paths are relative to the config
-file. `osc_port: null` turns remote control off; `osc_host: "0.0.0.0"` accepts commands from other
-machines (a control desk).
+Its settings come from an optional JSON config file, whose keys are listed in install_config.py.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 
-from layoutfile import LAYOUTS, STATES, UserError, toggle
+from layoutfile import LAYOUTS, STATES, toggle
+from sketches.lib.install_config import InstallConfig, load_install_config
 from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist
 from sketches.lib.reload import LayoutWatcher
 from sketches.lib.remote import TOGGLE, Command, RemoteControl
@@ -32,65 +24,6 @@ from sketches.lib.remote import TOGGLE, Command, RemoteControl
 log = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-@dataclass
-class InstallConfig:
-    display: int = 1                    # py5 full_screen display (1 = primary)
-    playlist: Path | None = None        # None: assets/playlists/default.json
-    idle_seconds: float = 30.0          # visitor idle time before the loop resumes
-    osc_host: str = "127.0.0.1"
-    osc_port: int | None = 9000         # None: no remote control
-    log_file: Path = Path("gallery.log")
-    reload_interval: float = 1.0        # seconds between checks of the layout file
-    fps_log_interval: float = 60.0
-
-
-def load_install_config(path: str | os.PathLike | None) -> InstallConfig:
-    """Defaults, overridden by the keys of a JSON config file when `path` is given."""
-    if path is None:
-        return InstallConfig()
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such installation config file")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read installation config ({exc})")
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})")
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: installation config must be a JSON object")
-    unknown = sorted(set(data) - set(EXPECTED))
-    if unknown:
-        raise UserError(f"{path}: unknown installation config key(s) {', '.join(unknown)} "
-                        f"(known: {', '.join(EXPECTED)})")
-    config = InstallConfig()
-    for key, value in data.items():
-        setattr(config, key, _config_value(path, key, value))
-    return config
-
-
-EXPECTED = {"display": "a whole number >= 1", "playlist": "a file path or null", "idle_seconds": "seconds > 0",
-            "osc_host": "a host name or address", "osc_port": "a UDP port (0-65535) or null",
-            "log_file": "a file path", "reload_interval": "seconds > 0", "fps_log_interval": "seconds > 0"}
-
-
-def _config_value(path: Path, key: str, value: Any) -> Any:
-    """Check one config value; file paths become relative to the config file's folder."""
-    whole = isinstance(value, int) and not isinstance(value, bool)
-    text = isinstance(value, str) and value != ""
-    ok = {"display": whole and value >= 1,
-          "playlist": value is None or text,
-          "osc_host": text,
-          "osc_port": value is None or (whole and 0 <= value <= 65535),
-          "log_file": text,
-          }.get(key, (whole or isinstance(value, float)) and value > 0)
-    if not ok:
-        raise UserError(f"{path}: '{key}' must be {EXPECTED[key]}, not {value!r}")
-    if key in ("playlist", "log_file") and value is not None:
-        return path.parent / value
-    return float(value) if EXPECTED[key] == "seconds > 0" else value
 
 
 def setup_logging(log_file: str | os.PathLike) -> None:

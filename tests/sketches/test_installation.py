@@ -11,7 +11,8 @@ import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
 from layoutfile import UserError, read_layout, write_layout
-from sketches.lib.installation import InstallConfig, load_install_config, setup_logging
+from sketches.lib.install_config import InstallConfig, config_table, load_install_config
+from sketches.lib.installation import setup_logging
 from sketches.lib.reload import LayoutWatcher
 from sketches.lib.remote import Command, RemoteControl
 
@@ -156,6 +157,11 @@ def test_install_config_defaults_paths_and_errors(tmp_path):
     config_file.write_text("{")
     with pytest.raises(UserError, match="install.json: not valid JSON"):
         load_install_config(config_file)
+
+
+def test_readme_shows_the_config_table():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert config_table() in readme
 
 
 def test_setup_logging_appends_to_the_log_file(tmp_path):
