@@ -12,7 +12,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from embed.options import BuildOptions
+from embed.options import FEATURE_KINDS, BuildOptions
 from layoutfile import UserError
 
 SUBCOMMANDS = ("build", "info", "poster")
@@ -59,13 +59,14 @@ def _ratio(value: float) -> str:
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the main job (images → layout JSON); defaults from BuildOptions."""
     from embed.grid import METHODS as GRID_METHODS
+    from embed.thumbs import FITS
 
     default = BuildOptions
     parser.add_argument("images", type=Path, help="folder of images (searched recursively)")
     parser.add_argument("-o", "--output", type=Path, default=default.output,
                         help="layout JSON to write; atlases go beside it (default: out/<folder name>.json)")
     features = parser.add_argument_group("features")
-    features.add_argument("--features", choices=("cnn", "lab"), default=default.features,
+    features.add_argument("--features", choices=FEATURE_KINDS, default=default.features,
                           help=f"cnn: torchvision network features; lab: small blurred CIELAB thumbnails, no "
                                f"network, colour only (default {default.features})")
     features.add_argument("--model", default=default.model,
@@ -105,7 +106,7 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     layout.add_argument("--aspect", type=parse_aspect, default=default.aspect,
                         help=f"grid aspect ratio, width:height (default {_ratio(default.aspect)})")
     thumbs = parser.add_argument_group("thumbnails and atlases")
-    thumbs.add_argument("--fit", choices=("crop", "pad"), default=default.fit,
+    thumbs.add_argument("--fit", choices=FITS, default=default.fit,
                         help=f"square thumbnails by centre-crop or by letterboxing (default {default.fit})")
     thumbs.add_argument("--atlas-cells", type=lambda t: [int(v) for v in parse_float_list(t)],
                         default=default.atlas_cells, metavar="PX,PX",

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from embed.blur import blur_square
 from embed.cache import RowStore, RowView, kind_folder_name
 from embed.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device, srgb_to_lab
-from embed.options import ExtractOptions
+from embed.options import FEATURE_KINDS, ExtractOptions
 from embed.scan import ImageReadError, ImageRecord, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
 from layoutfile import UserError
@@ -156,8 +156,8 @@ def extract(records: list[ImageRecord], cache_dir: str | os.PathLike,
 
 def _check(options: ExtractOptions) -> None:
     """Raise UserError for a feature kind, fit, batch size, thumbnail size or worker count that cannot work."""
-    if options.kind not in ("cnn", "lab"):
-        raise UserError(f"unknown feature kind {options.kind!r}; use cnn or lab")
+    if options.kind not in FEATURE_KINDS:
+        raise UserError(f"unknown feature kind {options.kind!r}; use {' or '.join(FEATURE_KINDS)}")
     if options.fit not in FITS:
         raise UserError(f"thumbnail fit must be one of {', '.join(FITS)}, not {options.fit!r}")
     if options.batch_size < 1 or options.thumb_size < 1:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_MODEL = "resnet18"   # fastest of the usual backbones on a CPU, robust features (see embed/models.py)
+FEATURE_KINDS = ("cnn", "lab")
 
 # The options a layout depends on: a change to any of them makes a new layout (embed/fingerprint.py).
 LAYOUT_FIELDS = ("features", "model", "blur", "blur_layout", "perplexity", "seed", "pca_dims", "grid", "aspect",
