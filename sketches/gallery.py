@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from layoutfile import LAYOUTS, STATES, UserError
+from layoutfile import LAYOUTS, STATES, UserError, printable
 from sketches.lib.installation import prepare_installation
 from sketches.lib.layout import load_layout
 from sketches.lib.options import window_size
@@ -48,7 +48,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
                              else prepare_installation(args.install or None, args.layout_file))
         require_display_and_java()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         sys.exit(exc.exit_status)
     return args
 

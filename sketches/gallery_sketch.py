@@ -11,9 +11,8 @@ from pathlib import Path
 
 import py5
 
-from layoutfile import LAYOUTS, STATES, UserError, atomic_path, toggle
+from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
 from sketches.lib.installation import InstallationMixin
-from sketches.lib.layout import image_file
 from sketches.lib.scene import Scene
 
 KEYS = (("t", "t-SNE ⇄ grid"), ("b", "blur ⇄ combined"), ("wheel  + / -", "zoom"),
@@ -134,7 +133,7 @@ class Gallery(py5.Sketch):
     @property
     def hover_file(self) -> Path | None:
         """The original file of the image under the mouse."""
-        return None if self.hover is None else image_file(self.scene.doc, self.hover)
+        return None if self.hover is None else image_path(self.scene.doc, self.hover)
 
     # --- overlays ----------------------------------------------------------------------------
     def draw_hover(self):
@@ -153,7 +152,7 @@ class Gallery(py5.Sketch):
         self.fill(255)
         self.text_size(13)
         self.text_align(self.LEFT, self.TOP)
-        self.text(self.scene.doc["images"][self.hover]["path"], x, y + HOVER_PX + 6)
+        self.text(printable(self.scene.doc["images"][self.hover]["path"]), x, y + HOVER_PX + 6)
 
     def draw_help(self):
         lines = [f"{key:>14}   {what}" for key, what in KEYS]

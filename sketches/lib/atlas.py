@@ -20,16 +20,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from layoutfile import UserError, cell_origin
-
-from .layout import atlas_files
+from layoutfile import UserError, atlas_paths, cell_origin, open_regular
 
 
 class Atlas:
     """All atlas levels of a layout document; the smallest one as py5 textures."""
 
     def __init__(self, sketch, doc: dict, layout_path: str | Path) -> None:
-        files = atlas_files(doc, layout_path)
+        files = atlas_paths(doc, layout_path)
         levels = doc["atlas"]["levels"]
         order = sorted(range(len(levels)), key=lambda i: levels[i]["cell_px"])
         self.levels = [dict(levels[i], paths=files[i]) for i in order]   # smallest cell first
@@ -45,7 +43,7 @@ class Atlas:
     def _decode_sheets(self) -> None:
         for s, path in enumerate(self.levels[0]["paths"]):
             try:
-                with Image.open(path) as img:
+                with open_regular(path) as file, Image.open(file) as img:   # never blocks on a FIFO
                     item = (s, np.asarray(img.convert("RGB")))
             except OSError as exc:
                 item = (s, UserError(f"{path}: atlas sheet cannot be decoded ({exc}); re-run `python -m embed`"))
@@ -153,7 +151,7 @@ class CellLoader:
                 missing = self._missing()
             sheet = int(self.sheet[missing[0]])
             try:
-                with Image.open(self.paths[sheet]) as img:
+                with open_regular(self.paths[sheet]) as file, Image.open(file) as img:
                     pixels = np.asarray(img.convert("RGB"))
             except OSError as exc:
                 self.failed = f"{self.paths[sheet]}: {exc}"
