@@ -39,6 +39,13 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _plain_path(rel: Any) -> bool:
+    """A quick test that passes most confined paths (no '/.', '//', NUL, leading or trailing '/'); a path
+    it fails gets the exact check (paths.path_problem)."""
+    return (type(rel) is str and 0 < len(rel) <= MAX_PATH_CHARS and rel[0] != "/" and rel[-1] != "/"
+            and rel[0] != "." and "/." not in rel and "//" not in rel and "\x00" not in rel)
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -173,17 +180,28 @@ class _Checker:
         return min(per_sheet), n_sheets.pop()
 
     def images(self, images: Any, n_sheets: int, per_sheet: int) -> int:
-        for i, image in enumerate(self.list_at("images", images, MAX_IMAGES)):
-            if not isinstance(image, dict) or not {"id", "path", "atlas_sheet", "atlas_cell"} <= image.keys():
-                self.fail(f"images[{i}] lacks id, path, atlas_sheet or atlas_cell")
-            self.text_at(f"images[{i}].id", image["id"])
-            self.path_at(f"images[{i}].path", image["path"], "the images folder")
-            self.int_at(f"images[{i}].atlas_sheet", image["atlas_sheet"], 0, n_sheets - 1)
-            self.int_at(f"images[{i}].atlas_cell", image["atlas_cell"], 0, per_sheet - 1)
-            for key in ("width", "height"):
-                if image.get(key) is not None:
-                    self.int_at(f"images[{i}].{key}", image[key], 1, 2**31 - 1)
+        """Check every image entry, field by field over all entries (fast for 100k); return their number."""
+        images = self.list_at("images", images, MAX_IMAGES)
+        required = {"id", "path", "atlas_sheet", "atlas_cell"}
+        self.each("images[{}] lacks id, path, atlas_sheet or atlas_cell", images,
+                  lambda image: isinstance(image, dict) and required <= image.keys())
+        self.each(f"'images[{{}}].id' must be a string of at most {MAX_TEXT} characters", [im["id"] for im in images],
+                  lambda value: type(value) is str and len(value) <= MAX_TEXT)
+        paths = [image["path"] for image in images]
+        if not all(map(_plain_path, paths)):
+            for i, rel in enumerate(paths):
+                self.path_at(f"images[{i}].path", rel, "the images folder")
+        for key, low, high, optional in (("atlas_sheet", 0, n_sheets - 1, False), ("atlas_cell", 0, per_sheet - 1, False),
+                                         ("width", 1, 2**31 - 1, True), ("height", 1, 2**31 - 1, True)):
+            self.each(f"'images[{{}}].{key}' must be a whole number from {low} to {high}",
+                      [image.get(key) for image in images],
+                      lambda value: (type(value) is int and low <= value <= high) or (optional and value is None))
         return len(images)
+
+    def each(self, message: str, values: list, ok) -> None:
+        """Fail with `message` (formatted with the first bad index) unless `ok(value)` holds for every value."""
+        if not all(map(ok, values)):
+            self.fail(message.format(next(i for i, value in enumerate(values) if not ok(value))))
 
     def grid(self, grid: Any, n: int) -> tuple[int, int]:
         grid = self.object_at("grid", grid)
