@@ -8,6 +8,7 @@ never a traceback, a hang or a read outside the layout's folders further on.
 from __future__ import annotations
 
 import re
+import reprlib
 from typing import Any, NoReturn
 
 import numpy as np
@@ -46,12 +47,18 @@ def _plain_path(rel: Any) -> bool:
             and rel[0] != "." and "/." not in rel and "//" not in rel and "\x00" not in rel)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A value for an error message: its repr, cut short however large it is."""
+    return _SHORT.repr(value)
 
 
 class _Checker:
+    """The checks, each failing with one line that names the file (`source`) and the field."""
+
     def __init__(self, source: str):
         self.source = source
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from layoutfile import (LAYOUTS, NotRegularFileError, UserError, atlas_paths, check_sheets, layout_arrays, open_regular,
-                        read_layout)
+from layoutfile import LAYOUTS, UserError, atlas_paths, check_sheets, layout_arrays, open_regular, read_layout
 
 
 def load_layout(path: str | Path) -> dict:
@@ -37,13 +36,9 @@ def check_atlas_file(file: Path, sheet_px: int) -> None:
     try:
         with open_regular(file) as fp, Image.open(fp) as img:
             size = img.size
-    except FileNotFoundError:
-        raise UserError(f"{file}: atlas sheet missing; re-run `python -m embed` or copy the atlas folder "
-                        "next to the layout JSON")
-    except NotRegularFileError as exc:
-        raise UserError(f"{file}: atlas sheet unreadable ({exc.strerror})")
     except (OSError, UnidentifiedImageError) as exc:
-        raise UserError(f"{file}: atlas sheet unreadable ({exc}); re-run `python -m embed`")
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UserError(f"{file}: atlas sheet unreadable ({reason}); re-run `python -m embed`")
     if size != (sheet_px, sheet_px):
         raise UserError(f"{file}: atlas sheet is {size[0]}x{size[1]} px, the layout says {sheet_px}x{sheet_px}; "
                         "re-run `python -m embed`")
