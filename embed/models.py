@@ -53,8 +53,8 @@ FeatureFn = Callable[[np.ndarray], np.ndarray]
 
 
 class WeightsUnavailableError(UserError):
-    """Pretrained weights are not in the torch cache and cannot be downloaded (exit status 3: scripts/demo.sh
-    then falls back to random weights)."""
+    """A torchvision model's pretrained weights are not in the torch cache and cannot be downloaded (exit
+    status 3)."""
 
     exit_status = 3
 
