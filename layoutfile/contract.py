@@ -1,4 +1,4 @@
-"""The layout JSON file (contract version 1, docs/layout-format.md): build, write atomically, read, validate.
+"""The layout JSON file (contract version 2, docs/layout-format.md): build, write atomically, read, validate.
 
 embed writes it; the sketches read it through `read_layout`, so both sides share one validator. The
 names the contract fixes (its layouts, the two states an image can be in) live here too.
@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from layoutfile.atlas_index import atlas_index_problem
 from layoutfile.atomic import write_text_atomic
+from layoutfile.display import DISPLAY_KEY, SIZE_KEY, display_problem
 from layoutfile.errors import LayoutFileError
 from layoutfile.jsonfile import read_json_file
 
 FORMAT = "tsne-gallery/layout"
-VERSION = 1
+VERSION = 2                      # readers accept 1 (no t-SNE display keys) and 2
 GENERATOR = "tsne-gallery"
 LAYOUTS = ("blur", "combined")   # every file holds both; blur first (combined is aligned onto it)
 STATES = ("tsne", "grid")        # where an image sits: its t-SNE position or its grid cell
@@ -32,7 +34,8 @@ def toggle(current: str, names: tuple[str, ...]) -> str:
 
 def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dict], images: list[dict],
                  cols: int, rows: int, layouts: dict[str, dict], skipped: list[dict]) -> dict:
-    """Assemble a contract-v1 document. `layouts[name]` holds label, tsne (N,2), grid (N,2), metrics."""
+    """Assemble a contract document. `layouts[name]` holds label, tsne (N,2), grid (N,2), metrics and
+    optionally tsne_display (N,2) and tsne_image_size (layoutfile.display)."""
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -48,6 +51,7 @@ def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dic
                 "tsne": np.round(np.asarray(layout["tsne"], dtype=float), 6).tolist(),
                 "grid": np.asarray(layout["grid"], dtype=int).tolist(),
                 "metrics": layout.get("metrics", {}),
+                **_display_entries(layout),
             }
             for name, layout in layouts.items()
         },
@@ -55,6 +59,16 @@ def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dic
     }
     validate_layout(doc)
     return doc
+
+
+def _display_entries(layout: dict) -> dict:
+    """The optional t-SNE display keys of a layout, JSON-ready."""
+    entries = {}
+    if layout.get(DISPLAY_KEY) is not None:
+        entries[DISPLAY_KEY] = np.round(np.asarray(layout[DISPLAY_KEY], dtype=float), 6).tolist()
+    if layout.get(SIZE_KEY) is not None:
+        entries[SIZE_KEY] = round(float(layout[SIZE_KEY]), 6)
+    return entries
 
 
 def write_layout(path: str | os.PathLike, doc: dict) -> None:
@@ -94,7 +108,7 @@ def layout_arrays(doc: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def validate_layout(doc: Any, source: str = "layout") -> None:
-    """Check a document against contract v1; raise LayoutFileError naming the first problem found."""
+    """Check a document against the contract (v1 or v2); raise LayoutFileError naming the first problem found."""
 
     def fail(reason: str) -> None:
         raise LayoutFileError(f"{source}: {reason}")
@@ -115,12 +129,18 @@ def validate_layout(doc: Any, source: str = "layout") -> None:
     if not isinstance(images, list):
         fail("'images' is not a list")
     n = len(images)
+    if n == 0:
+        fail("the layout holds no images, so there is nothing to show; lay out a folder of images with "
+             "`python -m embed IMAGES -o LAYOUT.json`")
     for i, image in enumerate(images):
         if not isinstance(image, dict) or not {"id", "path", "atlas_sheet", "atlas_cell"} <= image.keys():
             fail(f"images[{i}] lacks id, path, atlas_sheet or atlas_cell")
     levels = doc["atlas"].get("levels") if isinstance(doc["atlas"], dict) else None
     if not levels or not all({"cell_px", "sheet_px", "files"} <= level.keys() for level in levels):
         fail("'atlas.levels' is empty or a level lacks cell_px, sheet_px or files")
+    problem = atlas_index_problem(levels, images)
+    if problem:
+        fail(problem)
     cols, rows = doc["grid"].get("cols"), doc["grid"].get("rows")
     if not (isinstance(cols, int) and isinstance(rows, int) and cols > 0 and rows > 0):
         fail("'grid' needs positive integer cols and rows")
@@ -145,3 +165,6 @@ def validate_layout(doc: Any, source: str = "layout") -> None:
         cells = grid[:, 1].astype(np.int64) * cols + grid[:, 0].astype(np.int64)
         if len(np.unique(cells)) != n:
             fail(f"layout '{name}': two images share a grid cell")
+        problem = display_problem(layout, n)
+        if problem:
+            fail(f"layout '{name}': {problem}")

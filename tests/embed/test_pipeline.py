@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from embed.cli import main
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
-from layoutfile import layout_arrays, read_layout
+from layoutfile import display_arrays, layout_arrays, read_layout
 
 FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
             "purple": (140, 50, 160)}
@@ -73,6 +73,10 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
     for name in ("blur", "combined"):
         metrics = doc["layouts"][name]["metrics"]
         assert {"neighbour_colour_dE", "random_colour_dE", "knn10_grid", "dpq16_grid"} <= metrics.keys()
+        tsne, _ = layout_arrays(doc, name)                 # the t-SNE state is drawn spread, images smaller
+        display, size = display_arrays(doc, name)
+        assert display.shape == tsne.shape and not np.array_equal(display, tsne) and 0 < size < 1
+        assert metrics["display_knn10_agreement"] >= 0.8 and metrics["display_covered_gt_half"] <= 0.1
 
 
 
