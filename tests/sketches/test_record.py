@@ -12,7 +12,7 @@ from PIL import Image
 
 from layoutfile import read_layout
 from sketches.lib.layout import grid_size, world_positions
-from sketches.lib.scene import IMAGE_SIZE
+from sketches.lib.layout import GRID_IMAGE_SIZE as IMAGE_SIZE
 from sketches.lib.view import View
 
 ROOT = Path(__file__).resolve().parents[2]
