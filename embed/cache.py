@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from layoutfile import UserError, write_text_atomic
+from layoutfile import UserError, WriteError, write_text_atomic
 
 
 def kind_folder_name(**key: object) -> str:
@@ -168,16 +168,20 @@ class RowStore:
         with open(self.folder / "lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._refresh()
-            with self._rows_path.open("r+b") as f:
-                f.truncate(len(self._ids) * self.row_bytes)  # drop torn rows of a killed run
-                f.seek(0, os.SEEK_END)
-                f.write(rows.tobytes())
-                f.flush()
-                os.fsync(f.fileno())
-            with self._ids_path.open("r+b") as f:
-                f.truncate(self._ids_offset)  # drop a torn id line
-                f.seek(0, os.SEEK_END)
-                f.write("".join(i + "\n" for i in ids).encode("utf-8"))
-                f.flush()
-                os.fsync(f.fileno())
+            self._write(self._rows_path, len(self._ids) * self.row_bytes, rows.tobytes())  # drops torn rows
+            self._write(self._ids_path, self._ids_offset, "".join(i + "\n" for i in ids).encode("utf-8"))
             self._refresh()
+
+    @staticmethod
+    def _write(path: Path, keep: int, data: bytes) -> None:
+        """Cut `path` to its first `keep` bytes (what a killed run tore off), append `data`, sync it. A full
+        disk or another write failure is a WriteError; the store stays usable (the next append cuts again)."""
+        try:
+            with path.open("r+b") as f:
+                f.truncate(keep)
+                f.seek(0, os.SEEK_END)
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise WriteError(path, exc) from None

@@ -13,7 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from embed.options import FEATURE_KINDS, BuildOptions
-from layoutfile import UserError
+from layoutfile import UserError, printable
 
 SUBCOMMANDS = ("build", "info", "poster")
 
@@ -112,6 +112,9 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         default=default.atlas_cells, metavar="PX,PX",
                         help=f"atlas levels of detail, cell sizes in px (default {_listed(default.atlas_cells)})")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="if another build is writing the same output, stop at once (exit status 75) instead "
+                             "of waiting for it")
 
 
 def build_options(args: argparse.Namespace) -> BuildOptions:
@@ -158,8 +161,12 @@ def main(argv: list[str] | None = None) -> int:
             from embed.poster import run_poster
             return run_poster(args)
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         return exc.exit_status
+    except OSError as exc:   # a file system failure no step turned into a UserError: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {printable(where)}{printable(exc.strerror or exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: finished batches are cached; run the same command again to resume", file=sys.stderr)
         return 130

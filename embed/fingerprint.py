@@ -9,7 +9,7 @@ from pathlib import Path
 from embed import __version__
 from embed.options import BuildOptions
 from embed.scan import ImageRecord
-from layoutfile import LayoutFileError, read_layout
+from layoutfile import LayoutFileError, check_sheets, read_layout
 
 
 def stable_hash(value: object) -> str:
@@ -35,12 +35,16 @@ def inputs_fingerprint(records: list[ImageRecord], options: BuildOptions, weight
 
 
 def layout_is_current(output: Path, fingerprint: str) -> bool:
-    """True when `output` is a valid layout made from the same inputs and its atlas files are all there."""
-    if not output.is_file():
-        return False
+    """True when `output` is a valid layout made from the same inputs whose atlas sheets are all there and
+    are, byte for byte, the files that layout names (size and digest); a layout without recorded digests
+    (contract v1) is never current."""
     try:
         doc = read_layout(output)
+        if doc["params"].get("fingerprint") != fingerprint:
+            return False
+        if not all("bytes" in level and "blake2b" in level for level in doc["atlas"]["levels"]):
+            return False
+        check_sheets(doc, output, digests=True)
     except LayoutFileError:
         return False
-    atlas_files = [output.parent / f for level in doc["atlas"]["levels"] for f in level["files"]]
-    return doc["params"].get("fingerprint") == fingerprint and all(f.is_file() for f in atlas_files)
+    return True

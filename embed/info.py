@@ -1,10 +1,12 @@
-"""`python -m embed info FILE`: what a layout file holds, in a few lines."""
+"""`python -m embed info FILE`: what a layout file holds, in a few lines (safe to print: no control characters)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from layoutfile import read_layout
+from layoutfile import printable, read_layout
+
+MAX_VALUE_CHARS = 200   # a longer parameter or metric value is cut short
 
 
 def describe_layout(path: Path) -> str:
@@ -16,12 +18,12 @@ def describe_layout(path: Path) -> str:
         f"{doc.get('generator', {}).get('name', '?')} {doc.get('generator', {}).get('version', '')}".rstrip(),
         f"images: {len(doc['images'])}   skipped: {len(doc['skipped'])}   grid: {grid['cols']} x {grid['rows']} "
         f"({grid['cols'] * grid['rows'] - len(doc['images'])} empty cells)",
-        "params: " + ", ".join(f"{k}={v}" for k, v in doc["params"].items()),
+        "params: " + ", ".join(f"{k}={_short(v)}" for k, v in doc["params"].items()),
         "atlas: " + "; ".join(f"{lvl['cell_px']} px cells on {len(lvl['files'])} sheet(s) of {lvl['sheet_px']} px"
                               for lvl in doc["atlas"]["levels"]),
     ]
     for name, layout in doc["layouts"].items():
-        metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+        metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={_short(v)}"
                             for k, v in layout.get("metrics", {}).items())
         display = "; t-SNE state drawn at display positions" if "tsne_display" in layout else ""
         if "tsne_image_size" in layout:
@@ -31,7 +33,12 @@ def describe_layout(path: Path) -> str:
         lines.append(f"skipped: {item['path']}: {item['reason']}")
     if len(doc["skipped"]) > 10:
         lines.append(f"skipped: … and {len(doc['skipped']) - 10} more")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[:MAX_VALUE_CHARS - 1] + "…"
 
 
 def print_info(path: Path) -> None:

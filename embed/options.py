@@ -60,6 +60,7 @@ class BuildOptions:
     fit: str = ExtractOptions.fit
     atlas_cells: tuple[int, ...] = (32, 128)       # atlas levels of detail, cell sizes in px
     quiet: bool = False                            # no progress bars
+    no_wait: bool = False                          # fail at once (embed.lock.BuildBusy) if another build writes the output
 
     def __post_init__(self) -> None:
         """Hold paths as Paths, sequences as tuples and numbers as their types, however the caller wrote them

@@ -1,9 +1,13 @@
 """The main job: a folder of images → blur and combined layouts → layout JSON + atlases.
 
 `run_build` runs the steps in order, each a call into the module that does it: plan (check the
-options) → scan → up-to-date check (embed/fingerprint.py) → extract → layouts (embed/layouts.py,
-continuing the saved map of embed/positions.py) → atlases → write. It prints nothing itself beyond
-progress bars; embed/summary.py turns what it returns into the closing lines.
+options) → lock the output (embed/lock.py) → tidy up after killed runs (embed/sweep.py) → scan →
+up-to-date check (embed/fingerprint.py) → extract → layouts (embed/layouts.py, continuing the saved map
+of embed/positions.py) → atlases → write → remove the sheets no layout names. A layout is one unit: its
+sheets are written under new, content-named files first and the JSON replaces the old one last, so a
+reader sees the whole old layout or the whole new one, whatever stops the build. It prints nothing itself
+beyond progress bars (and a line when it waits for another build); embed/summary.py turns what it
+returns into the closing lines.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from embed.extract import extract
 from embed.fingerprint import inputs_fingerprint, layout_is_current, options_fingerprint
 from embed.grid import grid_shape
 from embed.layouts import compute_layouts
+from embed.lock import build_lock
 from embed.models import check_weights
 from embed.options import BuildOptions, BuildPlan
 from embed.positions import SavedPositions, count_new
 from embed.scan import scan_folder
 from embed.summary import BuildSummary
-from embed.thumbs import atlas_order, write_atlases
+from embed.sweep import atlas_folder, named_sheets, remove_stale_temps, remove_unreferenced_sheets, sheets_of
+from embed.thumbs import MAX_ATLAS_CELL, atlas_order, write_atlases
 from layoutfile import UserError, build_layout, write_layout
 
 
@@ -55,6 +61,8 @@ def plan_build(options: BuildOptions) -> BuildPlan:
     output = (options.output or default_output(options.images)).resolve()
     if output.suffix.lower() != ".json":
         raise UserError(f"{output}: the output must be a .json file")
+    if not all(1 <= cell <= MAX_ATLAS_CELL for cell in options.atlas_cells):
+        raise UserError(f"atlas cell sizes must be 1 to {MAX_ATLAS_CELL} px, not {list(options.atlas_cells)}")
     levels = options.blur_levels
     blur_only = blur_layout_levels([r for r in levels if r > 0] or levels, options.blur_layout)
     weights_tag = (check_weights(options.model, options.weights, seed=options.seed) if options.features == "cnn"
@@ -64,13 +72,35 @@ def plan_build(options: BuildOptions) -> BuildPlan:
                      blur_layout_levels=blur_only, weights_tag=weights_tag)
 
 
+def scan_exclusions(plan: BuildPlan) -> tuple[Path, ...]:
+    """Folders of the build's own output that the scan must not read as images: the output's folder when it
+    lies inside the images folder (or, when it is the images folder itself, the atlas folder), and the cache."""
+    output_folder = plan.output.parent
+    inside = output_folder != plan.source and output_folder.is_relative_to(plan.source)
+    return (output_folder if inside else atlas_folder(plan.output), plan.cache_dir)
+
+
 def run_build(options: BuildOptions) -> BuildSummary:
-    """Run every step for `options`: write the layout JSON, its atlases and the saved map; return a summary."""
-    timer = StageTimer()
+    """Run every step for `options`: write the layout JSON, its atlases and the saved map; return a summary.
+
+    One build per output at a time: a second one waits for the first (or, with `options.no_wait`, raises
+    embed.lock.BuildBusy).
+    """
     plan = plan_build(options)
+    with build_lock(plan.output, wait=not options.no_wait):
+        return _build(options, plan)
+
+
+def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
+    """run_build's steps, under the output's lock."""
+    timer = StageTimer()
+    current = sheets_of(plan.output)   # what the layout file on disk names (None: unreadable, keep everything)
+    remove_stale_temps(plan.output, plan.cache_dir)
+    if current is not None:
+        remove_unreferenced_sheets(plan.output, current)   # e.g. a killed run's new sheets
     with timer.stage("scan"):
         records, unreadable = scan_folder(plan.source, progress=options.progress,
-                                          id_cache=plan.cache_dir / "scan.json")
+                                          id_cache=plan.cache_dir / "scan.json", exclude=scan_exclusions(plan))
     fingerprint = inputs_fingerprint(records, options, plan.weights_tag)
     if not options.fresh and layout_is_current(plan.output, fingerprint):
         return BuildSummary.nothing_to_do(plan.output, len(records), timer.seconds)
@@ -88,19 +118,25 @@ def run_build(options: BuildOptions) -> BuildSummary:
     init = None if options.fresh else saved.load(ids)
     layouts = compute_layouts(layout_features(extracted.features, plan.blur_layout_levels), extracted.colours,
                               cols, rows, options, init, timer.stage)
-    with timer.stage("atlas"):  # blur-grid neighbours share a sheet, so a zoomed-in view reads few sheets
-        levels, sheets, cells = write_atlases(extracted.thumbs, plan.output.parent,
-                                              rel_prefix=f"{plan.output.stem}_atlas",
-                                              cell_sizes=tuple(sorted(options.atlas_cells)),
-                                              order=atlas_order(layouts["blur"].grid), progress=options.progress)
-
-    doc = build_layout(generator_version=__version__,
-                       params=layout_params(options, plan, extracted.weights_tag, fingerprint),
-                       atlas_levels=levels, images=image_entries(kept, sheets, cells), cols=cols, rows=rows,
-                       layouts={name: layout.contract_entry() for name, layout in layouts.items()}, skipped=skipped)
-    with timer.stage("write"):
-        saved.save(ids, {name: layout.xy for name, layout in layouts.items()})
-        write_layout(plan.output, doc)
+    try:
+        with timer.stage("atlas"):  # blur-grid neighbours share a sheet, so a zoomed-in view reads few sheets
+            levels, sheets, cells = write_atlases(extracted.thumbs, plan.output.parent,
+                                                  rel_prefix=atlas_folder(plan.output).name,
+                                                  cell_sizes=tuple(sorted(options.atlas_cells)),
+                                                  order=atlas_order(layouts["blur"].grid), progress=options.progress)
+        doc = build_layout(generator_version=__version__,
+                           params=layout_params(options, plan, extracted.weights_tag, fingerprint),
+                           atlas_levels=levels, images=image_entries(kept, sheets, cells), cols=cols, rows=rows,
+                           layouts={name: layout.contract_entry() for name, layout in layouts.items()},
+                           skipped=skipped)
+        with timer.stage("write"):
+            saved.save(ids, {name: layout.xy for name, layout in layouts.items()})
+            write_layout(plan.output, doc)
+    except BaseException:
+        if current is not None:   # the layout on disk is unchanged: its sheets stay, this run's go
+            remove_unreferenced_sheets(plan.output, current)
+        raise
+    remove_unreferenced_sheets(plan.output, (current or set()) | named_sheets(doc, plan.output))
     return BuildSummary(output=plan.output, images=len(kept), seconds=timer.seconds,
                         computed=extracted.stats.get("computed", len(kept)),
                         cached=extracted.stats.get("cached", 0), skipped=skipped,

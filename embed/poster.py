@@ -25,10 +25,14 @@ from tqdm import tqdm
 
 from embed.scan import ImageReadError, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
-from layoutfile import LAYOUTS, STATES, UserError, atomic_path, display_arrays, layout_arrays, read_layout, tsne_world
+from layoutfile import (LAYOUTS, STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, printable,
+                        read_layout, tsne_world)
 
 IN_MEMORY_PIXELS = 16384 * 16384  # ~1 GiB as a PIL RGB image
 JPEG_MAX_SIDE = 65500
+MAX_CELL_PX = 4096
+MAX_PIXELS = 2**33                # ~8.6 Gpx, ~26 GB of raw pixels: far past any real poster (100k at 128 px: 1.6 Gpx)
+MAX_BAND_BYTES = 2**30            # one band (a cell tall, the poster wide) in memory; 100k at 128 px: 20 MB
 
 
 def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", state: str = "grid",
@@ -39,8 +43,9 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
     The canvas is grid cols × rows cells of `cell_px`. "grid" puts each image's square thumbnail in
     its grid cell; "tsne" draws the t-SNE state as the sketch does: each image centred on its display
     position (`tsne_display`, else the raw map) fitted into the grid's box, `tsne_image_size` cells wide
-    (else a cell; later images overlap earlier ones). Images are decoded from the originals in `source` (default:
-    the layout's params.source). Missing or unreadable originals leave their place empty and are
+    (else a cell; later images overlap earlier ones). Images are decoded from the originals in `source`
+    (default: the layout's params.source); the layout's image paths are confined below it, and only regular
+    files are read. Missing or unreadable originals (a FIFO among them) leave their place empty and are
     reported in one warning. The output is written atomically (see the module docstring for sizes).
     """
     doc = read_layout(layout_path)
@@ -50,8 +55,8 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
         raise UserError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
     if fit not in FITS:
         raise UserError(f"unknown fit {fit!r}; choose one of {', '.join(FITS)}")
-    if cell_px < 1:
-        raise UserError(f"poster cell size must be a positive number of pixels, not {cell_px}")
+    if not 1 <= cell_px <= MAX_CELL_PX:
+        raise UserError(f"poster cell size must be 1 to {MAX_CELL_PX} pixels, not {cell_px}")
     source = source if source is not None else doc["params"].get("source")
     if not source or not Path(source).is_dir():
         raise UserError(f"{layout_path}: image folder {str(source)!r} not found; "
@@ -64,6 +69,9 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
     file_format = Image.registered_extensions().get(out_path.suffix.lower())
     if file_format is None:
         raise UserError(f"{out_path}: unknown image format {out_path.suffix!r}; use .png, .jpg, .webp or .tif")
+    if width * height > MAX_PIXELS or cell_px * width * 3 > MAX_BAND_BYTES:
+        raise UserError(f"{out_path}: a {width}x{height} px poster of {cell_px} px cells is too large (at most "
+                        f"{MAX_PIXELS:,} pixels, bands of {MAX_BAND_BYTES // 2**20} MiB); use a smaller --cell")
     too_wide_for_jpeg = file_format == "JPEG" and max(width, height) > JPEG_MAX_SIDE
     if not streamed and (width * height > IN_MEMORY_PIXELS or too_wide_for_jpeg):
         raise UserError(f"{out_path}: a {width}x{height} px poster is too large for {file_format}; "
@@ -76,7 +84,7 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
         side = max(1, round((1.0 if size is None else size) * cell_px))
         centres = tsne_world(display, doc["grid"]["cols"], doc["grid"]["rows"]) * cell_px
         tops = np.round(centres - side / 2).astype(np.int64)
-    paths = [source / image["path"] for image in doc["images"]]
+    paths = [image_path(doc, i, source) for i in range(len(doc["images"]))]   # confined below `source`
     sides = [thumb_source_side(image["width"], image["height"], side, fit)
              if image.get("width") and image.get("height") else None for image in doc["images"]]
 
@@ -145,9 +153,9 @@ def run_poster(args: argparse.Namespace) -> int:
                            source=args.source, fit=args.fit, background=args.background,
                            progress=not args.no_progress)
     for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
+        print(f"warning: {printable(warning.message)}", file=sys.stderr)
     width, height = _image_size(path)
-    print(f"poster: {path} ({width}x{height} px, {args.layout} {args.state})")
+    print(f"poster: {printable(path)} ({width}x{height} px, {args.layout} {args.state})")
     return 0
 
 

@@ -1,7 +1,7 @@
 """Find the images in a folder (header check + content hash) and decode one image fully, once.
 
-`scan_folder` hashes each file's bytes and checks only its header (a file unchanged since the last scan
-takes its id from the id cache, unopened); the one full decode happens later in `open_image`,
+`scan_folder` hashes each file's bytes, streamed in chunks, and checks only its header (a file unchanged
+since the last scan takes its id from the id cache, unopened); the one full decode happens later in `open_image`,
 which turns any file into an upright 8-bit RGB image (EXIF orientation, first GIF frame, alpha
 composited on a background, CMYK/16-bit/palette converted) of a bounded size.
 """
@@ -13,19 +13,25 @@ import json
 import os
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
-from layoutfile import UserError, atomic_path
+from layoutfile import NotRegularFileError, UserError, atomic_path, open_regular
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
 DEFAULT_MAX_PIXELS = 178_956_970  # PIL's own decompression-bomb threshold
 _ROTATING_ORIENTATIONS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _ID_CACHE_VERSION = 1  # bump when the id (hash) or the entry layout changes
+_CHUNK = 1 << 20  # bytes hashed at a time: any file size costs the same memory
+# (last data marker, end marker) per format: a file whose last end marker comes before its last data is truncated
+_END_MARKERS = {"JPEG": (b"\xff\xda", b"\xff\xd9"), "PNG": (b"IDAT", b"IEND")}
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,13 @@ class ImageReadError(UserError):
 
 
 def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: bool = True,
-                id_cache: Path | None = None) -> tuple[list[ImageRecord], list[Skipped]]:
+                id_cache: Path | None = None, exclude: tuple[Path, ...] = ()) -> tuple[list[ImageRecord], list[Skipped]]:
     """Walk `root` recursively and return (usable images, skipped files), both sorted by path.
 
-    Hidden files and folders are ignored; symlinked folders are followed once (no loops). Each
+    Hidden files and folders are ignored, and so are the folders in `exclude` (a build's own output
+    inside the images folder); symlinked folders are followed once (no loops). Only regular files are
+    read (a FIFO or device named like an image is skipped). File names that are not UTF-8 are kept
+    losslessly as Python decodes them (PEP 383 surrogate escapes). Each
     candidate is header-checked (format, size, pixel limit, JPEG/PNG end marker) and hashed; a file
     with the same bytes as an earlier one is skipped as a duplicate. With `id_cache` (a JSON file,
     created if missing, ignored if unreadable) a file whose size, mtime and inode are unchanged since
@@ -73,7 +82,8 @@ def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: b
     if not root.is_dir():
         raise UserError(f"{root}: not a folder")
     root = root.resolve()
-    candidates = sorted(_walk(root, root, set()), key=lambda rel_path: rel_path[0])
+    candidates = sorted(_walk(root, root, {os.path.realpath(folder) for folder in exclude}),
+                        key=lambda rel_path: rel_path[0])
     if not candidates:
         raise UserError(f"{root}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
 
@@ -163,10 +173,36 @@ def _walk(folder: Path, root: Path, seen: set[str]) -> list[tuple[str, Path]]:
 
 
 def _identify(path: Path, max_pixels: int) -> tuple[str, int, int]:
-    """Read `path` once: header-check it and return (content id, upright width, upright height)."""
-    data = path.read_bytes()
-    width, height = _check_file(path, data, max_pixels)
-    return hashlib.blake2b(data, digest_size=8).hexdigest(), width, height
+    """Header-check `path`, then stream it once: return (content id, upright width, upright height)."""
+    with _open_file(path) as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            raise ImageReadError(path, "zero bytes")
+        with _open_header(path, max_pixels, file) as img:
+            image_format, (width, height), rotated = img.format, img.size, _rotated(img)
+        file.seek(0)
+        image_id, truncated = _hash_and_check_end(file, _END_MARKERS.get(image_format))
+    if truncated:
+        raise ImageReadError(path, f"truncated {image_format}")
+    return image_id, *((height, width) if rotated else (width, height))
+
+
+def _hash_and_check_end(file: BinaryIO, markers: tuple[bytes, bytes] | None) -> tuple[str, bool]:
+    """(content id, truncated) of an open file read in chunks: truncated when the last of `markers`' end
+    marker comes before the last data marker (no end after the last scan / data chunk)."""
+    digest = hashlib.blake2b(digest_size=8)
+    last = [-1, -1]
+    overlap, offset = b"", 0   # the tail of the previous chunk, where a marker may start
+    while chunk := file.read(_CHUNK):
+        digest.update(chunk)
+        if markers:
+            window = overlap + chunk
+            for k, marker in enumerate(markers):
+                found = window.rfind(marker)
+                if found >= 0:
+                    last[k] = offset - len(overlap) + found
+            overlap = window[-3:]
+        offset += len(chunk)
+    return digest.hexdigest(), bool(markers) and last[1] < last[0]
 
 
 def _load_id_cache(path: Path) -> dict[str, list]:
@@ -192,44 +228,50 @@ def _save_id_cache(path: Path, entries: dict[str, list]) -> None:
                        encoding="utf-8")
 
 
-def _open_header(path: Path, max_pixels: int) -> Image.Image:
-    """Open `path` lazily (header only), refusing non-images and images above `max_pixels`."""
+@contextmanager
+def _open_file(path: Path) -> Iterator[BinaryIO]:
+    """`path` opened for reading if it is a regular file; ImageReadError if it is missing, not a file or unreadable."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
+        file = open_regular(path)
     except FileNotFoundError:
         raise ImageReadError(path, "file not found") from None
-    except Image.DecompressionBombError as exc:
-        pixels = re.search(r"\d+", str(exc))  # PIL: "Image size (N pixels) exceeds limit of ..."
-        raise ImageReadError(path, f"too large: {pixels[0] if pixels else exc} pixels > limit {max_pixels}") from None
-    except (UnidentifiedImageError, SyntaxError, ValueError, EOFError):
-        reason = "zero bytes" if path.stat().st_size == 0 else "not an image"
-        raise ImageReadError(path, reason) from None
+    except NotRegularFileError as exc:
+        raise ImageReadError(path, exc.strerror) from None
     except OSError as exc:
-        raise ImageReadError(path, f"cannot read ({exc})") from None
-    pixels = img.width * img.height
-    if pixels > max_pixels:
-        img.close()
-        raise ImageReadError(path, f"too large: {pixels} pixels > limit {max_pixels}")
-    return img
+        raise ImageReadError(path, f"cannot read ({exc.strerror or exc})") from None
+    with file:
+        yield file
 
 
-def _check_file(path: Path, data: bytes, max_pixels: int) -> tuple[int, int]:
-    """Header-check one file whose bytes are `data`; return its upright (width, height)."""
-    if not data:
-        raise ImageReadError(path, "zero bytes")
-    with _open_header(path, max_pixels) as img:
-        if img.format == "JPEG" and data.rfind(b"\xff\xd9") < data.rfind(b"\xff\xda"):
-            raise ImageReadError(path, "truncated JPEG")  # no end-of-image marker after the last scan
-        if img.format == "PNG" and data.rfind(b"IEND") < data.rfind(b"IDAT"):
-            raise ImageReadError(path, "truncated PNG")
-        width, height = img.size
+@contextmanager
+def _open_header(path: Path, max_pixels: int, file: BinaryIO | None = None) -> Iterator[Image.Image]:
+    """`path` (or its open `file`) as a lazily loaded image (header only), refusing non-images and images
+    above `max_pixels`; closed when the block ends."""
+    with (_open_file(path) if file is None else nullcontext(file)) as fp:
         try:
-            rotated = img.getexif().get(0x0112) in _ROTATING_ORIENTATIONS
-        except Exception:  # malformed EXIF: taken as upright, as open_image does
-            rotated = False
-    return (height, width) if rotated else (width, height)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                img = Image.open(fp)
+        except Image.DecompressionBombError as exc:
+            pixels = re.search(r"\d+", str(exc))  # PIL: "Image size (N pixels) exceeds limit of ..."
+            raise ImageReadError(path, f"too large: {pixels[0] if pixels else exc} pixels > limit {max_pixels}") from None
+        except (UnidentifiedImageError, SyntaxError, ValueError, EOFError):
+            reason = "zero bytes" if os.fstat(fp.fileno()).st_size == 0 else "not an image"
+            raise ImageReadError(path, reason) from None
+        except OSError as exc:
+            raise ImageReadError(path, f"cannot read ({exc})") from None
+        with img:
+            if img.width * img.height > max_pixels:
+                raise ImageReadError(path, f"too large: {img.width * img.height} pixels > limit {max_pixels}")
+            yield img
+
+
+def _rotated(img: Image.Image) -> bool:
+    """Whether the EXIF orientation swaps width and height (malformed EXIF: taken as upright, as open_image does)."""
+    try:
+        return img.getexif().get(0x0112) in _ROTATING_ORIENTATIONS
+    except Exception:
+        return False
 
 
 def _upright(img: Image.Image) -> Image.Image:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from layoutfile import printable
+
 SKIPPED_LISTED = 20   # skipped files named in the summary; the JSON lists them all
 
 
@@ -30,13 +32,13 @@ class BuildSummary:
 def print_summary(summary: BuildSummary) -> None:
     """What a user wants to see after a run: counts, skipped files, time per stage, where the JSON went."""
     if summary.up_to_date:
-        print(f"{summary.output} is up to date ({summary.images} images, same files and options): nothing to do")
+        print(f"{printable(summary.output)} is up to date ({summary.images} images, same files and options): nothing to do")
         return
     print(f"\n{summary.images} images laid out ({summary.computed} computed, {summary.cached} from cache), "
           f"{len(summary.skipped)} skipped")
     print(f"t-SNE: {summary.tsne}")
     for item in summary.skipped[:SKIPPED_LISTED]:
-        print(f"  skipped {item['path']}: {item['reason']}")
+        print(f"  skipped {printable(item['path'])}: {printable(item['reason'])}")
     if len(summary.skipped) > SKIPPED_LISTED:
         print(f"  … and {len(summary.skipped) - SKIPPED_LISTED} more (all listed in the JSON's 'skipped')")
     total = sum(summary.seconds.values())
@@ -44,4 +46,4 @@ def print_summary(summary: BuildSummary) -> None:
     for name, metrics in summary.metrics.items():
         print(f"{name}: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
                                       for k, v in metrics.items()))
-    print(f"wrote {summary.output}")
+    print(f"wrote {printable(summary.output)}")

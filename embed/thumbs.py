@@ -2,22 +2,27 @@
 
 Atlas layout (docs/layout-format.md): the image in atlas slot p lives in sheet p // k² at cell p % k² at
 every level, where k = cells_per_side; cell c of a sheet sits at pixel ((c % k) * cell_px, (c // k) * cell_px).
-`atlas_order` fills the slots by grid position so that grid neighbours share a sheet.
+`atlas_order` fills the slots by grid position so that grid neighbours share a sheet. Sheet files are
+named by their content, so a build never overwrites a sheet an older layout file names.
 """
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 from tqdm import tqdm
 
-from layoutfile import UserError, atomic_path, cell_origin
+from layoutfile import UserError, cell_origin, digest_bytes, file_digest, write_bytes_atomic
+from layoutfile.validate import MAX_SHEET_PX
 
 FITS = ("crop", "pad")
 JPEG_QUALITY = 90
 CELLS_PER_SIDE = 64  # k: every sheet holds k × k cells at every level
+MAX_ATLAS_CELL = MAX_SHEET_PX // CELLS_PER_SIDE   # largest cell whose sheets the contract allows (256 px)
 
 
 def square_thumbnail(img: Image.Image, size: int, fit: str = "crop",
@@ -55,12 +60,14 @@ def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes
                   progress: bool = True) -> tuple[list[dict], np.ndarray, np.ndarray]:
     """Write atlas sheets of `thumbs` (N, S, S, 3) uint8 (a np.memmap or cache RowView is fine) and describe them.
 
-    Slot p holds image `order[p]` (default: image p); see `atlas_order`. Sheets go to
-    `out_dir/<rel_prefix>/<cell_px>/<sheet:03d>.jpg` and are listed relative to `out_dir`
-    (the layout JSON's folder) as `<rel_prefix>/<cell_px>/<sheet:03d>.jpg`. Every level has the same k × k
-    cells per sheet; smaller levels are Lanczos-downscaled from the thumbnails. Thumbnails are read one at
-    a time and one sheet per level is in memory at a time; each file is written atomically. Returns (atlas levels
-    for the layout JSON, sheet index (N,), cell index (N,)) per image.
+    Slot p holds image `order[p]` (default: image p); see `atlas_order`. Sheet s of a level goes to
+    `out_dir/<rel_prefix>/<cell_px>/<s:03d>-<digest>.jpg`, named by the first 16 hex digits of its content's
+    digest: a sheet whose file is already there with that content is not written again, and no file an
+    older layout names is ever replaced. Each file is written atomically and synced to disk. Every level
+    has the same k × k cells per sheet; smaller levels are Lanczos-downscaled from the thumbnails.
+    Thumbnails are read one at a time and one sheet per level is in memory at a time. Returns (atlas
+    levels for the layout JSON: files relative to `out_dir` with their sizes and digests, sheet index (N,),
+    cell index (N,)) per image.
     """
     n, size = len(thumbs), thumbs.shape[1]
     order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
@@ -69,8 +76,7 @@ def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes
     k = cells_per_side
     per_sheet = k * k
     n_sheets = max(1, -(-n // per_sheet))
-    levels = [{"cell_px": int(cell), "sheet_px": int(cell * k),
-               "files": [f"{rel_prefix}/{cell}/{s:03d}.jpg" for s in range(n_sheets)]}
+    levels = [{"cell_px": int(cell), "sheet_px": int(cell * k), "files": [], "bytes": [], "blake2b": []}
               for cell in cell_sizes]
     with tqdm(total=n_sheets, desc="atlas", unit="sheet", disable=not progress) as bar:
         for s in range(n_sheets):
@@ -82,10 +88,32 @@ def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes
                         Image.fromarray(thumb).resize((cell, cell), Image.Resampling.LANCZOS))
                     x, y = cell_origin(c, cell, cell * k)
                     sheet[y:y + cell, x:x + cell] = small
-            for cell, sheet in sheets.items():
-                with atomic_path(Path(out_dir) / rel_prefix / str(cell) / f"{s:03d}.jpg") as tmp:
-                    Image.fromarray(sheet).save(tmp, quality=JPEG_QUALITY, subsampling=0)  # 4:4:4: no colour bleed
+            for level, sheet in zip(levels, sheets.values()):
+                data = _encode(sheet)
+                digest = digest_bytes(data)
+                rel = f"{rel_prefix}/{level['cell_px']}/{s:03d}-{digest[:16]}.jpg"
+                _write_unless_there(Path(out_dir) / rel, data, digest)
+                level["files"].append(rel)
+                level["bytes"].append(len(data))
+                level["blake2b"].append(digest)
             bar.update()
     slot = np.empty(n, dtype=np.int64)
     slot[order] = np.arange(n)
     return levels, slot // per_sheet, slot % per_sheet
+
+
+def _encode(sheet: np.ndarray) -> bytes:
+    """A sheet as JPEG bytes (4:4:4: no colour bleeds between neighbouring cells)."""
+    buffer = io.BytesIO()
+    Image.fromarray(sheet).save(buffer, "JPEG", quality=JPEG_QUALITY, subsampling=0)
+    return buffer.getvalue()
+
+
+def _write_unless_there(path: Path, data: bytes, digest: str) -> None:
+    """Write `data` to `path` atomically unless the file there already holds exactly these bytes."""
+    try:
+        if os.stat(path).st_size == len(data) and file_digest(path)[1] == digest:
+            return
+    except OSError:
+        pass  # missing or unreadable: (re)write it
+    write_bytes_atomic(path, data)

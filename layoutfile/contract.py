@@ -1,7 +1,7 @@
 """The layout JSON file (contract version 2, docs/layout-format.md): build, write atomically, read, validate.
 
-embed writes it; the sketches read it through `read_layout`, so both sides share one validator. The
-names the contract fixes (its layouts, the two states an image can be in) live here too.
+embed writes it; the sketches read it through `read_layout`, so both sides share one validator
+(layoutfile/validate.py). Files of version 1 are read too.
 """
 
 from __future__ import annotations
@@ -10,26 +10,15 @@ import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from layoutfile.atlas_index import atlas_index_problem
 from layoutfile.atomic import write_text_atomic
-from layoutfile.display import DISPLAY_KEY, SIZE_KEY, display_problem
+from layoutfile.display import DISPLAY_KEY, SIZE_KEY
 from layoutfile.errors import LayoutFileError
 from layoutfile.jsonfile import read_json_file
-
-FORMAT = "tsne-gallery/layout"
-VERSION = 2                      # readers accept 1 (no t-SNE display keys) and 2
-GENERATOR = "tsne-gallery"
-LAYOUTS = ("blur", "combined")   # every file holds both; blur first (combined is aligned onto it)
-STATES = ("tsne", "grid")        # where an image sits: its t-SNE position or its grid cell
-
-
-def toggle(current: str, names: tuple[str, ...]) -> str:
-    """The name after `current` in `names`, wrapping round: the other one of a pair (blur ⇄ combined)."""
-    return names[(names.index(current) + 1) % len(names)]
+from layoutfile.names import FORMAT, GENERATOR, VERSION
+from layoutfile.validate import validate_layout
 
 
 def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dict], images: list[dict],
@@ -72,9 +61,13 @@ def _display_entries(layout: dict) -> dict:
 
 
 def write_layout(path: str | os.PathLike, doc: dict) -> None:
-    """Validate `doc` and write it to `path` atomically (readers see the old file or the new one)."""
+    """Validate `doc` and write it to `path` atomically and durably (readers see the old file or the new one).
+
+    The JSON is ASCII: other characters are escaped, and a file name byte that is not UTF-8 (held as a lone
+    surrogate, PEP 383) as its `\\udcXX` escape, so such names survive the round trip exactly.
+    """
     validate_layout(doc, source=str(path))
-    write_text_atomic(path, json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n")
+    write_text_atomic(path, json.dumps(doc, separators=(",", ":")) + "\n")
 
 
 def read_layout(path: str | os.PathLike) -> dict:
@@ -105,66 +98,3 @@ def layout_arrays(doc: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
     tsne = np.asarray(layout["tsne"], dtype=np.float64).reshape(n, 2)
     grid = np.asarray(layout["grid"], dtype=np.int64).reshape(n, 2)
     return tsne, grid
-
-
-def validate_layout(doc: Any, source: str = "layout") -> None:
-    """Check a document against the contract (v1 or v2); raise LayoutFileError naming the first problem found."""
-
-    def fail(reason: str) -> None:
-        raise LayoutFileError(f"{source}: {reason}")
-
-    if not isinstance(doc, dict):
-        fail("not a layout file (top level is not a JSON object)")
-    if doc.get("format") != FORMAT:
-        fail(f"not a tsne-gallery layout (format is {doc.get('format')!r}, expected {FORMAT!r})")
-    version = doc.get("version")
-    if not isinstance(version, int):
-        fail("missing or non-integer 'version'")
-    if version > VERSION:
-        fail(f"layout version {version} is newer than this program reads ({VERSION}); update tsne-gallery")
-    for key in ("params", "atlas", "images", "grid", "layouts", "skipped"):
-        if key not in doc:
-            fail(f"missing '{key}'")
-    images = doc["images"]
-    if not isinstance(images, list):
-        fail("'images' is not a list")
-    n = len(images)
-    if n == 0:
-        fail("the layout holds no images, so there is nothing to show; lay out a folder of images with "
-             "`python -m embed IMAGES -o LAYOUT.json`")
-    for i, image in enumerate(images):
-        if not isinstance(image, dict) or not {"id", "path", "atlas_sheet", "atlas_cell"} <= image.keys():
-            fail(f"images[{i}] lacks id, path, atlas_sheet or atlas_cell")
-    levels = doc["atlas"].get("levels") if isinstance(doc["atlas"], dict) else None
-    if not levels or not all({"cell_px", "sheet_px", "files"} <= level.keys() for level in levels):
-        fail("'atlas.levels' is empty or a level lacks cell_px, sheet_px or files")
-    problem = atlas_index_problem(levels, images)
-    if problem:
-        fail(problem)
-    cols, rows = doc["grid"].get("cols"), doc["grid"].get("rows")
-    if not (isinstance(cols, int) and isinstance(rows, int) and cols > 0 and rows > 0):
-        fail("'grid' needs positive integer cols and rows")
-    if cols * rows < n:
-        fail(f"grid {cols}x{rows} has fewer cells than the {n} images")
-    for name in LAYOUTS:
-        layout = doc["layouts"].get(name)
-        if not isinstance(layout, dict) or not {"tsne", "grid"} <= layout.keys():
-            fail(f"layout '{name}' is missing or lacks tsne/grid")
-        try:
-            tsne = np.asarray(layout["tsne"], dtype=np.float64)
-            grid = np.asarray(layout["grid"], dtype=np.float64)
-        except (TypeError, ValueError):
-            fail(f"layout '{name}': tsne/grid are not numeric (N, 2) arrays")
-        if tsne.shape != (n, 2) or grid.shape != (n, 2):
-            fail(f"layout '{name}': tsne {tsne.shape} / grid {grid.shape} do not match {n} images")
-        if n and (not np.isfinite(tsne).all() or tsne.min() < -1e-6 or tsne.max() > 1 + 1e-6):
-            fail(f"layout '{name}': tsne coordinates must lie in [0, 1]")
-        if n and (np.any(grid != np.round(grid)) or grid[:, 0].min() < 0 or grid[:, 1].min() < 0
-                  or grid[:, 0].max() >= cols or grid[:, 1].max() >= rows):
-            fail(f"layout '{name}': grid cells must be integers inside {cols}x{rows}")
-        cells = grid[:, 1].astype(np.int64) * cols + grid[:, 0].astype(np.int64)
-        if len(np.unique(cells)) != n:
-            fail(f"layout '{name}': two images share a grid cell")
-        problem = display_problem(layout, n)
-        if problem:
-            fail(f"layout '{name}': {problem}")

@@ -1,4 +1,4 @@
-"""The t-SNE state as it is displayed (contract v2): display positions, image size, the fit into the grid's box.
+"""The t-SNE state as it is displayed (contract v2; layoutfile/validate.py checks the keys): display positions, image size, the fit into the grid's box.
 
 A layout may hold, besides its raw t-SNE map `tsne`, the positions at which the t-SNE state is drawn
 (`tsne_display`, same convention as `tsne`) and the side of an image there (`tsne_image_size`, in grid
@@ -40,21 +40,3 @@ def display_arrays(doc: dict, name: str) -> tuple[np.ndarray, float | None]:
     positions = np.asarray(layout.get(DISPLAY_KEY, layout["tsne"]), dtype=np.float64).reshape(n, 2)
     size = layout.get(SIZE_KEY)
     return positions, None if size is None else float(size)
-
-
-def display_problem(layout: dict, n: int) -> str | None:
-    """Why a layout's optional display keys break the contract (None if they are absent or fine)."""
-    if DISPLAY_KEY in layout:
-        try:
-            display = np.asarray(layout[DISPLAY_KEY], dtype=np.float64)
-        except (TypeError, ValueError):
-            return f"'{DISPLAY_KEY}' is not a numeric (N, 2) array"
-        if display.shape != (n, 2):
-            return f"'{DISPLAY_KEY}' {display.shape} does not match {n} images"
-        if n and (not np.isfinite(display).all() or display.min() < -1e-6 or display.max() > 1 + 1e-6):
-            return f"'{DISPLAY_KEY}' coordinates must lie in [0, 1]"
-    if SIZE_KEY in layout:
-        size = layout[SIZE_KEY]
-        if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= 1:
-            return f"'{SIZE_KEY}' must be a number in (0, 1] (grid cells), not {size!r}"
-    return None

@@ -8,19 +8,30 @@ from pathlib import Path
 from typing import Any
 
 from layoutfile.errors import UserError
+from layoutfile.regular import read_regular
+
+MAX_JSON_BYTES = 256 * 1024 * 1024   # a 100k-image layout is about 40 MB
 
 
 def read_json_file(path: str | os.PathLike, kind: str, error: type[UserError] = UserError,
-                   missing_hint: str = "") -> Any:
-    """Decoded JSON of `path`; raise `error` ('PATH: no such KIND file', unreadable, invalid JSON)."""
+                   missing_hint: str = "", max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """Decoded JSON of `path`; raise `error` with one line when it is missing, not a regular file (a FIFO or
+    device is refused, never read), unreadable, larger than `max_bytes`, not UTF-8 or not valid JSON
+    (including nesting too deep to decode and integers too long to convert)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular(path, max_bytes).decode("utf-8")
     except FileNotFoundError:
-        raise error(f"{path}: no such {kind} file{missing_hint}")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read {kind} file ({exc})")
+        raise error(f"{path}: no such {kind} file{missing_hint}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read {kind} file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: cannot read {kind} file (not UTF-8 text: {exc.reason} at byte {exc.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise error(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); was it written completely?")
+        raise error(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg}); was it written completely?") from None
+    except RecursionError:
+        raise error(f"{path}: not a usable {kind} file (JSON nested too deeply)") from None
+    except ValueError as exc:   # e.g. an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise error(f"{path}: not a usable {kind} file ({exc})") from None

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from layoutfile import LAYOUTS, STATES, UserError
+from layoutfile import LAYOUTS, STATES, UserError, printable
 from sketches.lib.installation import prepare_installation
 from sketches.lib.layout import load_layout
 from sketches.lib.options import window_size
@@ -50,7 +50,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
                              else prepare_installation(args.install or None, args.layout_file))
         require_display_and_java()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         sys.exit(exc.exit_status)
     return args
 

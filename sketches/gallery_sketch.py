@@ -11,9 +11,8 @@ from pathlib import Path
 
 import py5
 
-from layoutfile import LAYOUTS, STATES, UserError, atomic_path, toggle
+from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
 from sketches.lib.installation import InstallationMixin
-from sketches.lib.layout import image_file
 from sketches.lib.overlay import fit_text, panel_position
 from sketches.lib.scene import Scene
 
@@ -139,7 +138,7 @@ class Gallery(py5.Sketch):
     @property
     def hover_file(self) -> Path | None:
         """The original file of the image under the mouse."""
-        return None if self.hover is None else image_file(self.scene.doc, self.hover)
+        return None if self.hover is None else image_path(self.scene.doc, self.hover)
 
     # --- overlays ----------------------------------------------------------------------------
     def draw_hover(self):
@@ -160,7 +159,7 @@ class Gallery(py5.Sketch):
         self.fill(255)
         self.text_size(TEXT_SIZE)
         self.text_align(self.LEFT, self.TOP)
-        name = fit_text(self.scene.doc["images"][self.hover]["path"], HOVER_PX, self.text_width)
+        name = fit_text(printable(self.scene.doc["images"][self.hover]["path"]), HOVER_PX, self.text_width)
         self.text(name, x + 4, y + HOVER_PX + 10)
 
     def hovered_rect(self) -> tuple[float, float, float, float]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from layoutfile import UserError
+from layoutfile import UserError, printable
 from sketches.lib.layout import load_layout
 from sketches.lib.options import window_size
 from sketches.lib.playlist import load_playlist
@@ -70,7 +70,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
         args.playlist_data = load_playlist(args.playlist)
         require_display_and_java()
     except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(exc)}", file=sys.stderr)
         sys.exit(exc.exit_status)
     if args.duration is None:
         args.duration = args.playlist_data.single_pass_duration()

@@ -25,10 +25,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from layoutfile import cell_origin
+from layoutfile import atlas_paths, cell_origin, open_regular
 
 from .gltexture import GLTexture, TextureUpload, level_count, mip_levels
-from .layout import atlas_files
 from .memory import release_free_memory
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ START_BUDGET_S = 0.1      # ... and before: nothing moves yet, so the first shee
 def read_sheet(path: Path, sheet_px: int) -> np.ndarray:
     """An atlas sheet's (sheet_px, sheet_px, 3) uint8 pixels; raises ValueError saying why it is damaged."""
     try:
-        with Image.open(path) as img:
+        with open_regular(path) as file, Image.open(file) as img:   # never blocks on a FIFO
             img.load()
             if img.size != (sheet_px, sheet_px):
                 raise ValueError(f"is {img.size[0]}x{img.size[1]} px, not {sheet_px}x{sheet_px}")
@@ -62,7 +61,7 @@ class Atlas:
 
     def __init__(self, sketch, doc: dict, layout_path: str | Path, eager: bool = False) -> None:
         """`eager`: nothing is on screen yet, so the first sheet may take a longer frame (START_BUDGET_S)."""
-        files = atlas_files(doc, layout_path)
+        files = atlas_paths(doc, layout_path)
         levels = doc["atlas"]["levels"]
         order = sorted(range(len(levels)), key=lambda i: levels[i]["cell_px"])
         self.sketch, self.eager = sketch, eager

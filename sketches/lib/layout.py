@@ -14,48 +14,39 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from layoutfile import LAYOUTS, UserError, display_arrays, layout_arrays, read_layout, tsne_world
+from layoutfile import (LAYOUTS, UserError, atlas_paths, check_sheets, display_arrays, layout_arrays, open_regular,
+                        read_layout, tsne_world)
 
 GRID_IMAGE_SIZE = 0.94   # side of an image in the grid, world units (grid cells), leaving a thin gap
 
 
 def load_layout(path: str | Path) -> dict:
-    """Read and validate a layout file and check that its atlas sheets exist and have the stated size.
+    """Read and validate a layout file and check that its atlas sheets are there: regular files of the sizes
+    the layout records (contract v2) and images of the stated pixel size.
 
     Raises UserError (one line naming the file and the fix) on any problem, before any Java starts.
     """
     path = Path(path)
     doc = read_layout(path)
-    for level, files in zip(doc["atlas"]["levels"], atlas_files(doc, path)):
+    check_sheets(doc, path, digests=False)
+    for level, files in zip(doc["atlas"]["levels"], atlas_paths(doc, path)):
         for file in files:
             check_atlas_file(file, int(level["sheet_px"]))
     return doc
 
 
 def check_atlas_file(file: Path, sheet_px: int) -> None:
-    """Raise UserError unless `file` is a readable image of sheet_px × sheet_px pixels (reads the header only)."""
+    """Raise UserError unless `file` is a readable image of sheet_px × sheet_px pixels (reads the header only;
+    a FIFO or device is refused unread)."""
     try:
-        with Image.open(file) as img:
+        with open_regular(file) as fp, Image.open(fp) as img:
             size = img.size
-    except FileNotFoundError:
-        raise UserError(f"{file}: atlas sheet missing; re-run `python -m embed` or copy the atlas folder "
-                        "next to the layout JSON")
     except (OSError, UnidentifiedImageError) as exc:
-        raise UserError(f"{file}: atlas sheet unreadable ({exc}); re-run `python -m embed`")
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise UserError(f"{file}: atlas sheet unreadable ({reason}); re-run `python -m embed`")
     if size != (sheet_px, sheet_px):
         raise UserError(f"{file}: atlas sheet is {size[0]}x{size[1]} px, the layout says {sheet_px}x{sheet_px}; "
                         "re-run `python -m embed`")
-
-
-def atlas_files(doc: dict, layout_path: str | Path) -> list[list[Path]]:
-    """Absolute sheet paths per atlas level (in the document's level order)."""
-    folder = Path(layout_path).resolve().parent
-    return [[folder / f for f in level["files"]] for level in doc["atlas"]["levels"]]
-
-
-def image_file(doc: dict, index: int) -> Path:
-    """The original image file of images[index] (paths are relative to params.source)."""
-    return Path(doc["params"].get("source", ".")) / doc["images"][index]["path"]
 
 
 def grid_size(doc: dict) -> tuple[int, int]:

@@ -3,8 +3,10 @@
 `LayoutWatcher.poll(now)` is cheap enough to call every frame: it stats the file at most once per
 `interval` seconds (mtime + size). On a change a worker thread reads and validates the file and
 its atlas sheets with `load_layout`; a later `poll` hands the new document to the caller, who
-applies it on the sketch thread (GL work). A broken or half-written file is rejected with a
-logged message and the current layout stays; it is read again as soon as it changes again.
+applies it on the sketch thread (GL work). A broken, half-written or hostile file (a FIFO included:
+it is refused, never read) is rejected with a logged message and the current layout stays; it is read
+again as soon as it changes again. embed replaces a layout as one unit (new sheets first, then the JSON),
+so a reload sees the whole old layout or the whole new one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from layoutfile import UserError
+from layoutfile import UserError, printable
 from sketches.lib.layout import load_layout
 
 log = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ class LayoutWatcher:
                 doc = future.result()
             except Exception as exc:  # any broken file must leave the installation running
                 reason = exc if isinstance(exc, UserError) else f"{self.path}: {exc!r}"
-                log.error("layout reload rejected, keeping the current layout: %s", reason)
+                log.error("layout reload rejected, keeping the current layout: %s", printable(reason))
                 return None
             log.info("layout reloaded from %s (%d images)", self.path, len(doc["images"]))
             return doc

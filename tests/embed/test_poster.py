@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import numpy as np
 import pytest
@@ -106,12 +107,35 @@ def test_cli_arguments_run_and_report(make_images, tmp_path, capsys):
 
 
 def test_bad_requests_are_user_errors(make_images, tmp_path):
-    made = make_images(n=2)
-    layout = write_test_layout(tmp_path, made, [[0, 0], [1, 0]], [[0, 0], [1, 1]], cols=200, rows=200)
+    made = make_images(n=2) * 20   # 40 entries in a row: 81,920 px wide at 2,048 px cells
+    layout = write_test_layout(tmp_path, made, [[i, 0] for i in range(40)], [[0, 0]] * 40, cols=40, rows=1)
     with pytest.raises(UserError, match="too large for JPEG"):
-        make_poster(layout, tmp_path / "huge.jpg", cell_px=128, progress=False)
+        make_poster(layout, tmp_path / "huge.jpg", cell_px=2048, progress=False)
     with pytest.raises(UserError, match="--source"):
         make_poster(layout, tmp_path / "p.png", source=tmp_path / "nowhere", progress=False)
     with pytest.raises(UserError, match="unknown image format"):
         make_poster(layout, tmp_path / "p.xyz", progress=False)
     assert not (tmp_path / "huge.jpg").exists() and not (tmp_path / "p.png").exists()
+
+
+def test_a_fifo_among_the_originals_is_left_empty_without_blocking(make_images, tmp_path, no_hang):
+    made = make_images(n=2)
+    layout = write_test_layout(tmp_path, made, [[0, 0], [1, 0]], [[0, 0], [1, 1]], cols=2, rows=1)
+    made[1][0].unlink()
+    os.mkfifo(made[1][0])
+    with pytest.warns(UserWarning, match=r"1 of 2 images missing or unreadable .* img_001.png"):
+        out = make_poster(layout, tmp_path / "p.png", cell_px=CELL, background=(0, 0, 0), progress=False)
+    poster = np.asarray(Image.open(out))
+    assert poster[:, CELL:].max() == 0 and (poster[8, 8] == made[0][1]).all()
+
+
+def test_absurd_poster_sizes_are_refused(make_images, tmp_path):
+    made = make_images(n=2) * 256   # 512 entries on a 600 x 1 grid: 2,457,600 x 4,096 px at 4,096 px cells
+    layout = write_test_layout(tmp_path, made, [[i, 0] for i in range(512)], [[0, 0]] * 512, cols=600, rows=1)
+    with pytest.raises(UserError, match="cell size must be 1 to 4096 pixels"):
+        make_poster(layout, tmp_path / "p.png", cell_px=5000, progress=False)
+    with pytest.raises(UserError, match=r"2457600x4096 px poster of 4096 px cells is too large \(at most 8,589,934,592"):
+        make_poster(layout, tmp_path / "p.png", cell_px=4096, progress=False)
+    with pytest.raises(UserError, match="bands of 1024 MiB"):   # 614,400 px wide: a band of 1.9 GB
+        make_poster(layout, tmp_path / "p.png", cell_px=1024, progress=False)
+    assert not (tmp_path / "p.png").exists()

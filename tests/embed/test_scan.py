@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +16,8 @@ from PIL import Image
 
 from embed.scan import ImageReadError, open_image, scan_folder
 from layoutfile import UserError
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def pixel(img: Image.Image, x: int, y: int) -> np.ndarray:
@@ -232,3 +238,62 @@ def test_a_cached_image_above_a_lower_pixel_limit_is_rechecked(make_images, tmp_
     scan_folder(root, progress=False, id_cache=cache)
     with pytest.raises(UserError, match="10000 pixels > limit 5000"):
         scan_folder(root, max_pixels=5_000, progress=False, id_cache=cache)
+
+
+def test_ids_are_the_blake2b_of_the_whole_file(make_images):
+    (path, _), = make_images(n=1, ext=".jpg")
+    records, _ = scan_folder(path.parent, progress=False)
+    assert records[0].id == hashlib.blake2b(path.read_bytes(), digest_size=8).hexdigest()
+
+
+def test_file_names_that_are_not_utf8_are_kept_losslessly(tmp_path):
+    folder = os.fsencode(tmp_path / "images")
+    os.mkdir(folder)
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 10), (200, 30, 30)).save(buffer, "PNG")
+    with open(folder + b"/caf\xe9 \xff.png", "wb") as file:
+        file.write(buffer.getvalue())
+    records, skipped = scan_folder(tmp_path / "images", progress=False)
+    assert not skipped and os.fsencode(records[0].rel) == b"caf\xe9 \xff.png"
+    assert tuple(pixel(open_image(records[0].path), 5, 5)) == (200, 30, 30)
+
+
+def test_fifos_named_like_images_are_never_opened(tmp_path, make_images, no_hang):
+    make_images(n=2)
+    os.mkfifo(tmp_path / "images" / "pipe.jpg")
+    records, skipped = scan_folder(tmp_path / "images", progress=False)
+    assert [r.rel for r in records] == ["img_000.png", "img_001.png"] and not skipped
+    with pytest.raises(ImageReadError, match=r"pipe.jpg: not a regular file \(a FIFO\)"):
+        open_image(tmp_path / "images" / "pipe.jpg")
+
+
+def test_excluded_folders_are_not_scanned(make_images, tmp_path):
+    make_images(n=2)
+    make_images(n=3, folder="images/out/layout_atlas/32")
+    records, _ = scan_folder(tmp_path / "images", progress=False, exclude=(tmp_path / "images" / "out",))
+    assert [r.rel for r in records] == ["img_000.png", "img_001.png"]
+
+
+BIG_FILE_SCAN = """
+import re, sys
+from pathlib import Path
+from embed.scan import scan_folder
+records, skipped = scan_folder(Path(sys.argv[1]), progress=False)
+peak_kib = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text())[1]  # this process's own peak
+print(len(records), int(peak_kib) * 1024)
+"""
+
+
+def test_a_big_file_is_hashed_in_chunks_not_read_into_memory(tmp_path):
+    """1 GiB (sparse: a small JPEG, then zeros): the scan's peak memory stays far below the file's size."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 200, 10)).save(buffer, "JPEG")
+    with open(folder / "big.jpg", "wb") as file:
+        file.write(buffer.getvalue())
+        file.truncate(1 << 30)
+    done = subprocess.run([sys.executable, "-c", BIG_FILE_SCAN, str(folder)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    count, peak = (int(v) for v in done.stdout.split())
+    assert count == 1 and peak < 250 * 2**20, f"peak RSS {peak / 2**20:.0f} MiB"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from embed.scan import open_image
 from embed.thumbs import atlas_order, square_thumbnail, thumb_source_side, write_atlases
-from layoutfile import UserError
+from layoutfile import UserError, file_digest
 
 
 def striped(width: int, height: int) -> Image.Image:
@@ -54,7 +56,7 @@ def test_atlas_cells_hold_each_images_colour_at_every_level(make_images, tmp_pat
     thumbs = np.stack([square_thumbnail(open_image(path), 16) for path, _ in made])
     levels, sheet, cell = write_atlases(thumbs, tmp_path / "out", "x_atlas", cell_sizes=(8, 16), cells_per_side=3, progress=False)
     assert [(lv["cell_px"], lv["sheet_px"]) for lv in levels] == [(8, 24), (16, 48)]
-    assert levels[0]["files"] == ["x_atlas/8/000.jpg", "x_atlas/8/001.jpg"]
+    assert [re.sub("-[0-9a-f]{16}", "-H", f) for f in levels[0]["files"]] == ["x_atlas/8/000-H.jpg", "x_atlas/8/001-H.jpg"]
     assert sheet.tolist() == [0] * 9 + [1] * 2 and cell.tolist() == list(range(9)) + [0, 1]
     for level in levels:
         px = level["cell_px"]
@@ -112,3 +114,19 @@ def test_atlas_in_given_order_puts_each_image_in_its_slot(make_images, tmp_path)
             assert np.abs(sheets[sheet[i]][y + px // 2, x + px // 2] - colour).max() <= 12, (px, i)
     with pytest.raises(ValueError, match="permutation"):
         write_atlases(thumbs, tmp_path, "o", cell_sizes=(16,), cells_per_side=2, order=order[:-1], progress=False)
+
+
+def test_sheets_are_named_by_content_recorded_with_size_and_digest_and_not_rewritten(make_images, tmp_path):
+    made = make_images(n=5)
+    thumbs = np.stack([square_thumbnail(open_image(path), 8) for path, _ in made])
+    levels, _, _ = write_atlases(thumbs, tmp_path, "a", cell_sizes=(4, 8), cells_per_side=2, progress=False)
+    for level in levels:
+        assert len(level["files"]) == len(level["bytes"]) == len(level["blake2b"]) == 2
+        for rel, size, digest in zip(level["files"], level["bytes"], level["blake2b"]):
+            assert file_digest(tmp_path / rel) == (size, digest) and rel.endswith(f"-{digest[:16]}.jpg")
+    inodes = {rel: (tmp_path / rel).stat().st_ino for level in levels for rel in level["files"]}
+    thumbs[4] = 255 - thumbs[4]   # changes the second sheet only
+    again, _, _ = write_atlases(thumbs, tmp_path, "a", cell_sizes=(4, 8), cells_per_side=2, progress=False)
+    for old, new in zip(levels, again):
+        assert new["files"][0] == old["files"][0] and (tmp_path / old["files"][0]).stat().st_ino == inodes[old["files"][0]]
+        assert new["files"][1] != old["files"][1] and (tmp_path / old["files"][1]).is_file()   # old sheet untouched

@@ -1,4 +1,5 @@
-"""The layout-file contract (v2, reading v1 too): documents built, written, read back and every way a file can break it."""
+"""The layout-file contract v2: documents built, written, read back, v1 files still read, and the ways a file
+can break the rules (more hostile shapes in test_hostile.py)."""
 
 from __future__ import annotations
 
@@ -57,15 +58,21 @@ def test_written_file_reads_back_with_an_absolute_source(tmp_path):
     assert read_layout(path)["params"]["source"] == "/abs/images"
 
 
-def broken(change) -> dict:
-    doc = copy.deepcopy(small_document())
+def changed(doc: dict, change) -> dict:
+    """A deep copy of `doc` with `change` applied."""
+    doc = copy.deepcopy(doc)
     change(doc)
     return doc
+
+
+def broken(change) -> dict:
+    return changed(small_document(), change)
 
 
 @pytest.mark.parametrize("change, reason", [
     (lambda d: d.update(format="other/thing"), "not a tsne-gallery layout"),
     (lambda d: d.update(version="1"), "non-integer 'version'"),
+    (lambda d: d.update(version=0), "non-integer 'version' \\(1 or more\\)"),
     (lambda d: d.update(version=VERSION + 1), "newer than this program reads"),
     (lambda d: d.pop("atlas"), "missing 'atlas'"),
     (lambda d: d.update(images={}), "'images' is not a list"),
@@ -74,23 +81,11 @@ def broken(change) -> dict:
     (lambda d: d.update(grid={"cols": 0, "rows": 2}), "positive integer cols and rows"),
     (lambda d: d.update(grid={"cols": 1, "rows": 2}), "fewer cells than the 3 images"),
     (lambda d: d["layouts"].pop("combined"), "layout 'combined' is missing"),
-    (lambda d: d["layouts"]["blur"].update(tsne=[["a", "b"]] * 3), "not numeric"),
-    (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0]] * 2), "do not match 3 images"),
-    (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0], [0, 1.5], [0, 0]]), r"must lie in \[0, 1\]"),
+    (lambda d: d["layouts"]["blur"].update(tsne=[["a", "b"]] * 3), r"must be 3 pairs of numbers"),
+    (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0]] * 2), r"one per image\), got shape \(2, 2\)"),
+    (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0], [0, 1.5], [0, 0]]), r"must be finite and lie in \[0, 1\]"),
     (lambda d: d["layouts"]["blur"].update(grid=[[0, 0], [2, 0], [0, 1]]), "integers inside 2x2"),
     (lambda d: d["layouts"]["blur"].update(grid=[[0, 0], [0, 0], [0, 1]]), "two images share a grid cell"),
-    (lambda d: d["images"][2].update(atlas_cell=4), r"images\[2\]: atlas_cell 4 is not a cell .* \(0\.\.3\)"),
-    (lambda d: d["images"][0].update(atlas_cell=-1), r"images\[0\]: atlas_cell -1 is not a cell"),
-    (lambda d: d["images"][0].update(atlas_cell="0"), r"images\[0\]: atlas_cell '0' is not a cell"),
-    (lambda d: d["images"][1].update(atlas_sheet=1), r"images\[1\]: atlas_sheet 1 is not a sheet .* \(0\.\.0\)"),
-    (lambda d: d["atlas"]["levels"][0].update(cell_px=32), r"atlas.levels\[0\]: cell_px and sheet_px"),
-    (lambda d: d["atlas"]["levels"][0].update(files=[]), r"atlas.levels\[0\]: 'files' must be a non-empty list"),
-    (lambda d: d["layouts"]["blur"].update(tsne_display=[[0, 0]] * 2), r"'tsne_display' \(2, 2\) does not match 3"),
-    (lambda d: d["layouts"]["blur"].update(tsne_display=[[0, 0], [2, 0], [0, 0]]), r"'tsne_display' .* \[0, 1\]"),
-    (lambda d: d["layouts"]["combined"].update(tsne_display="near"), "'tsne_display' is not a numeric"),
-    (lambda d: d["layouts"]["blur"].update(tsne_image_size=0), r"'tsne_image_size' must be a number in \(0, 1\]"),
-    (lambda d: d["layouts"]["blur"].update(tsne_image_size=1.5), "'tsne_image_size' must be a number"),
-    (lambda d: d["layouts"]["blur"].update(tsne_image_size=True), "'tsne_image_size' must be a number"),
 ])
 def test_each_broken_rule_is_a_one_line_error_naming_the_file(change, reason):
     with pytest.raises(LayoutFileError, match=reason) as caught:
@@ -129,7 +124,7 @@ def test_an_invalid_document_is_never_written(tmp_path):
 def test_a_sharper_level_with_fewer_cells_per_sheet_bounds_atlas_cell():
     doc = small_document()
     doc["atlas"]["levels"].append({"cell_px": 16, "sheet_px": 16, "files": ["atlas/16/000.png"]})   # 1 cell a sheet
-    with pytest.raises(LayoutFileError, match=r"images\[1\]: atlas_cell 1 is not a cell .* \(0\.\.0\)"):
+    with pytest.raises(LayoutFileError, match=r"'images\[1\].atlas_cell' must be a whole number from 0 to 0"):
         validate_layout(doc)
 
 
@@ -177,3 +172,42 @@ def test_cell_origin_is_row_major_within_a_sheet():
     assert cell_origin(5, 32, 128) == (32, 32)      # 4 cells a row: cell 5 is row 1, column 1
     xs, ys = cell_origin(np.array([3, 4, 15]), 32, 128)
     assert xs.tolist() == [96, 0, 96] and ys.tolist() == [0, 32, 96]
+
+
+def test_a_version_1_file_still_reads(tmp_path):
+    doc = small_document(source="images")
+    doc["version"] = 1
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(doc))
+    assert read_layout(path)["version"] == 1
+
+
+def test_version_2_optional_keys_are_checked():
+    """Per sheet `bytes`/`blake2b` in atlas levels, per layout `tsne_display` and `tsne_image_size`."""
+    doc = small_document()
+    doc["atlas"]["levels"][0].update(bytes=[1234], blake2b=["0" * 32])
+    doc["layouts"]["blur"].update(tsne_display=[[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]], tsne_image_size=2.5)
+    validate_layout(doc)
+    for change, reason in [
+        (lambda d: d["atlas"]["levels"][0].update(bytes=[1, 2]), "'atlas.levels\\[0\\].bytes' has 2 entries"),
+        (lambda d: d["atlas"]["levels"][0].update(bytes=[-1]), "one size in bytes"),
+        (lambda d: d["atlas"]["levels"][0].update(blake2b=["XYZ"]), "32-hex-digit digest"),
+        (lambda d: d["layouts"]["blur"].update(tsne_display=[[0, 0]] * 2), "tsne_display: must be 3 pairs"),
+        (lambda d: d["layouts"]["blur"].update(tsne_display=[[0, 0], [0, 2], [0, 0]]), "tsne_display: coordinates"),
+        (lambda d: d["layouts"]["blur"].update(tsne_display=[[0, 0], [0, float("nan")], [0, 0]]), "finite"),
+        (lambda d: d["layouts"]["combined"].update(tsne_image_size=0), "tsne_image_size must be a positive number"),
+        (lambda d: d["layouts"]["combined"].update(tsne_image_size=True), "tsne_image_size must be a positive"),
+        (lambda d: d["layouts"]["combined"].update(tsne_image_size=float("inf")), "tsne_image_size must be"),
+    ]:
+        with pytest.raises(LayoutFileError, match=reason):
+            validate_layout(changed(doc, change))
+
+
+def test_non_utf8_file_names_round_trip_through_an_ascii_file(tmp_path):
+    name = os.fsdecode(b"caf\xe9/\xff.png")   # bytes that are not UTF-8, as os.listdir gives them
+    doc = small_document()
+    doc["images"][0]["path"] = name
+    path = tmp_path / "layout.json"
+    write_layout(path, doc)
+    assert path.read_bytes().isascii()
+    assert os.fsencode(read_layout(path)["images"][0]["path"]) == b"caf\xe9/\xff.png"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from layoutfile import UserError, read_layout, write_layout
+from layoutfile import VERSION, UserError, read_layout, write_layout
 from sketches.lib.install_config import InstallConfig, config_table, load_install_config
 from sketches.lib.installation import setup_logging
 from sketches.lib.reload import LayoutWatcher
@@ -117,7 +117,7 @@ def test_watcher_reloads_a_replaced_layout_and_rejects_broken_ones(layout_path, 
             path.write_text(good_text[: len(good_text) // 2])  # a writer caught half-way
             doc, now = poll_until_settled(watcher, now + 10)
             assert doc is None
-            path.write_text(good_text.replace('"version":2', '"version":7'))
+            path.write_text(good_text.replace(f'"version":{VERSION}', '"version":7'))
             doc, now = poll_until_settled(watcher, now + 10)
             assert doc is None
             sheet = path.parent / "atlas" / "32" / "000.png"
