@@ -142,7 +142,7 @@ def main(argv: list[str]) -> int:
             too where the view needs it (nothing is being read), and it has been shown --reload-gap seconds;
             read memory just before each rewrite (and after the last reload)."""
             scene = self.scene
-            if scene.doc is self.replaced or scene.reloading or not scene.is_sharp():
+            if scene.doc is self.replaced or scene.reloading or scene.is_animating(now) or not scene.is_sharp():
                 self.loaded_at = None
                 return
             if self.loaded_at is None:

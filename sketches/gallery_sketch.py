@@ -14,13 +14,12 @@ import py5
 from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
 from sketches.lib.installation import InstallationMixin
 from sketches.lib.overlay import fit_text, panel_position
-from sketches.lib.scene import Scene
+from sketches.lib.scene import BACKGROUND, Scene
 
 KEYS = (("t", "t-SNE / grid"), ("b", "blur / combined"), ("wheel  + / -", "zoom"),
         ("drag  arrows", "pan"), ("r", "reset view"), ("s", "screenshot (PNG)"), ("h", "show / hide this help"),
         ("Esc", "quit"))   # only glyphs of Processing's bundled font (it has no ⇄)
-BACKGROUND = 24                       # grey level behind the images
-WINDOW_COLOUR = "--window-color=#181818"   # the window before the first frame: the background, not Processing's grey
+WINDOW_COLOUR = f"--window-color=#{BACKGROUND:02x}{BACKGROUND:02x}{BACKGROUND:02x}"   # before the first frame: not grey
 HOVER_PX = 192      # side of the enlarged image shown on hover
 TEXT_SIZE = 15      # one size for all text: the bundled font is made at the first size used, others are blurred
 ZOOM_STEP = 1.25

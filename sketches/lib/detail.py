@@ -46,10 +46,12 @@ class DetailLayer:
         self.last_key: tuple | None = None
         self.chosen_key: tuple | None = None
         self.last_rebuild = -math.inf
+        self.flying = False                        # images were in flight at the last update
 
     def update(self, view: View, animator: Animator, now: float) -> None:
         """Choose, read, upload and draw-prepare the images to sharpen; call once per frame before draw()."""
-        if animator.is_animating(now):
+        self.flying = animator.is_animating(now)
+        if self.flying:
             self.last_key = self.chosen_key = None
             if len(self.shown) or len(self.wanted):
                 self._clear()
@@ -81,8 +83,9 @@ class DetailLayer:
         return all(int(i) in self.written for i in self.wanted)
 
     def is_sharp(self) -> bool:
-        """True once the view has been settled for a frame and every image chosen for detail is drawn sharp."""
-        return self.chosen_key == self.last_key and self.chosen_key is not None and self.complete
+        """True while images fly (drawn from the smallest level by design), else once the view has been settled
+        for a frame and every image chosen for detail is drawn sharp."""
+        return self.flying or (self.chosen_key == self.last_key and self.chosen_key is not None and self.complete)
 
     def dispose(self) -> None:
         self.batch.dispose()

@@ -1,7 +1,7 @@
 """Where the gallery's overlays go and what fits in them: pure geometry and text, no py5.
 
 - `panel_position`: the hover panel beside the hovered image, on screen, never over the image when there is room
-- `fit_text`: a file name shortened in the middle ("holiday-2019-…-beach.jpg") to fit a width
+- `fit_text`: a file name shortened in the middle ("holiday-2019-...-beach.jpg") to fit a width
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 Rect = tuple[float, float, float, float]   # x0, y0, x1, y1 (screen pixels)
 
-ELLIPSIS = "…"
+ELLIPSIS = "..."   # ASCII: every glyph of it is in the bundled font
 
 
 def panel_position(image: Rect, panel: tuple[float, float], window: tuple[float, float],
@@ -42,7 +42,7 @@ def panel_position(image: Rect, panel: tuple[float, float], window: tuple[float,
 
 
 def fit_text(text: str, width: float, measure: Callable[[str], float]) -> str:
-    """`text`, or the longest middle-shortened form of it (start + "…" + end) whose `measure` is <= width."""
+    """`text`, or the longest middle-shortened form of it (start + ELLIPSIS + end) whose `measure` is <= width."""
     if measure(text) <= width:
         return text
     low, high = 0, len(text) - 1          # characters kept: low fits (at worst the ellipsis alone)

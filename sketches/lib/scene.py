@@ -21,8 +21,9 @@ from .memory import keep_big_buffers_out_of_the_heap, release_free_memory
 from .renderer import QuadBatch, load_quad_shader
 from .view import View
 
+BACKGROUND = 24                   # grey level behind the images (gallery and recorder)
 OUTLINE_PX = 1.0                  # a dark line inside every image's edge: touching images stay apart
-OUTLINE_COLOUR = (0.09, 0.09, 0.09)
+OUTLINE_COLOUR = (0.04, 0.04, 0.04)   # darker than the background, so an outline never reads as a gap
 
 
 class Scene:
