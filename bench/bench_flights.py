@@ -25,6 +25,7 @@ import numpy as np
 from layoutfile import LAYOUTS, STATES, UserError, toggle
 from sketches.lib.layout import load_layout, world_positions
 from sketches.lib.preflight import require_display_and_java
+from sketches.lib.scene import BACKGROUND
 from sketches.lib.view import View
 
 SLOW_MS = 100.0
@@ -96,7 +97,7 @@ def make_sketches(args: argparse.Namespace, doc: dict):
 
         def draw(self):
             self.frames.append((time.perf_counter(), time.process_time(), True))
-            self.background(24)
+            self.background(BACKGROUND)
             self.no_stroke()
             for i, (x, y, w, h) in enumerate(self.rects):
                 self.fill((i * 37) % 255, (i * 91) % 255, (i * 53) % 255)

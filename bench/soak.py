@@ -35,8 +35,6 @@ from sketches.lib.installation import Installation, gl_facts, setup_logging
 from sketches.lib.layout import load_layout
 from sketches.lib.preflight import require_display_and_java
 
-BACKGROUND = 24
-
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -92,7 +90,7 @@ def main(argv: list[str]) -> int:
     import py5
     from pythonosc.udp_client import SimpleUDPClient
 
-    from sketches.lib.scene import Scene
+    from sketches.lib.scene import BACKGROUND, Scene
 
     class Soak(py5.Sketch):
         def settings(self):

@@ -52,7 +52,7 @@ class SpreadParams:
 
     cover: float = 0.51         # planned sum of image areas / box area (the union ends at ~0.31-0.38)
     phi: float = 1.0            # target density: images per size² where clusters are too dense
-    kappa: float = 0.6          # final minimum centre distance, in image sides
+    kappa: float = 0.7          # final minimum centre distance, in image sides (0.6: more images hidden in draw order)
     k: int = 10                 # neighbours for local densities
     raster: int = 512           # pixels on the box's longer side for occupancy and flow
     comp_bw: float = 1.5        # occupancy kernel sd, in 10-NN distances

@@ -66,12 +66,7 @@ class Gallery(py5.Sketch):
         if self.error:
             return
         self.background(BACKGROUND)
-        try:
-            self.scene.draw(self.now())
-        except UserError as exc:   # an atlas sheet that cannot be decoded
-            self.error = str(exc)
-            self.exit_sketch()
-            return
+        self.scene.draw(self.now())   # a damaged atlas sheet is logged and drawn from the other level (atlas.py)
         if self.screenshot_due:   # the images only, without help or hover
             self.screenshot_due = False
             name = Path(time.strftime("gallery-%Y%m%d-%H%M%S.png"))

@@ -60,30 +60,41 @@ def clustered_layout(folder: Path) -> tuple[Path, dict]:
     return path, {"colours": colours, "doc": doc, "metrics": spread.metrics}
 
 
+def image_ids(pixels: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """For every pixel, the image whose colour it shows (-1: background or an outline)."""
+    ids = np.full(pixels.shape[:2], -1, np.int64)
+    for i, colour in enumerate(colours):
+        ids[np.abs(pixels - colour).max(axis=2) <= 12] = i
+    return ids
+
+
 def test_the_tsne_state_shows_every_image_and_fills_the_box(tmp_path):
     path, made = clustered_layout(tmp_path)
-    metrics = made["metrics"]
-    assert metrics["display_knn10_agreement"] >= 0.8                 # neighbourhoods kept (raw map vs display)
+    metrics, doc = made["metrics"], made["doc"]
+    # the targets, computed from the layout file with the sketch's fit (embed.metrics.display_metrics)
+    assert metrics["display_covered_gt_half"] <= 0.10 and metrics["display_union_coverage"] >= 0.30
+    assert metrics["display_knn10_agreement"] >= 0.80
     out = tmp_path / "tsne.png"
     result = subprocess.run([sys.executable, str(GALLERY), str(path), "--snapshot", str(out), "--state", "tsne",
                              "--size", f"{WIDTH}x{HEIGHT}"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    ids = image_ids(pixels, made["colours"])
 
-    doc = made["doc"]
     cols, rows = doc["grid"]["cols"], doc["grid"]["rows"]
-    view = View(WIDTH, HEIGHT, cols, rows)                           # the gallery's default framing
+    view = View(WIDTH, HEIGHT, cols, rows)                             # the gallery's default framing
     centres = tsne_world(np.array(doc["layouts"]["blur"]["tsne_display"]), cols, rows)
     half = doc["layouts"]["blur"]["tsne_image_size"] / 2
-    visible = []
-    for (x, y), colour in zip(centres, made["colours"]):
-        x0, y0 = (int(round(v)) for v in view.to_screen(x - half, y - half))
-        x1, y1 = (int(round(v)) for v in view.to_screen(x + half, y + half))
-        square = pixels[y0 + 1:y1 - 1, x0 + 1:x1 - 1]                   # inside the image's dark outline
-        visible.append((np.abs(square - colour).max(axis=2) <= 12).mean())
-    visible = np.array(visible)
-    assert (visible < 0.5).mean() <= 0.10, np.sort(visible)[:40]       # at most 10 % more than half hidden
-    assert visible.min() > 0                                           # and none hidden completely
+    ys, xs = np.nonzero(ids >= 0)
+    shown = ids[ys, xs]
+    for i, (x, y) in enumerate(centres):                               # each image drawn where the file puts it
+        x0, y0 = view.to_screen(x - half, y - half)
+        x1, y1 = view.to_screen(x + half, y + half)
+        mine = shown == i
+        assert (x0 - 1.5 <= xs[mine]).all() and (xs[mine] <= x1 + 1.5).all(), i
+        assert (y0 - 1.5 <= ys[mine]).all() and (ys[mine] <= y1 + 1.5).all(), i
+    seen = np.bincount(shown, minlength=N) > 0
+    assert seen.mean() >= 0.95, np.flatnonzero(~seen)                  # (raw t-SNE: most images hidden)
 
     bx0, by0 = (int(round(v)) for v in view.to_screen(0, 0))
     bx1, by1 = (int(round(v)) for v in view.to_screen(cols, rows))
