@@ -6,6 +6,7 @@ frame_count / fps. Nothing here reads a clock.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +133,7 @@ class Scene:
                 start[i] = current[j]
         self.animator = Animator(start)
         self.animator.retarget(target, now, DEFAULT_DURATION, DEFAULT_EASING, start=start)
+        gc.collect()            # the replaced layout's objects held in reference cycles go now, not some reloads later
         release_free_memory()
 
     def image_at(self, x: float, y: float, now: float) -> int | None:
