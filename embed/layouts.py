@@ -40,9 +40,11 @@ class Layout:
                 "tsne_display": self.display, "tsne_image_size": self.image_size}
 
 
-def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, cols: int, rows: int,
-                    options: BuildOptions, init: dict[str, np.ndarray] | None, stage: Stage) -> dict[str, Layout]:
-    """Blur and combined layouts of `features` on a cols × rows grid; `init` continues saved t-SNE positions.
+def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, labels: list[str] | None, cols: int,
+                    rows: int, options: BuildOptions, init: dict[str, np.ndarray] | None,
+                    stage: Stage) -> dict[str, Layout]:
+    """Blur and combined layouts of `features` on a cols × rows grid; `init` continues saved t-SNE positions;
+    `labels` (a category per image, or None) are only measured.
 
     Each step runs inside `stage(name)`: tsne:<layout>, grid:<layout>, spread:<layout>, metrics:<layout>.
     """
@@ -60,6 +62,6 @@ def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, cols: 
         with stage(f"spread:{name}"):
             spread = spread_layout(tsne, cols, rows)
         with stage(f"metrics:{name}"):
-            metrics = layout_metrics(features[name], colours, grid, tsne) | spread.metrics
+            metrics = layout_metrics(features[name], colours, grid, tsne, labels) | spread.metrics
         layouts[name] = Layout(LABELS[name], xy, tsne, grid, spread.positions, spread.size, metrics)
     return layouts
