@@ -55,7 +55,7 @@ class BuildOptions:
     seed: int = ExtractOptions.seed                # same input and seed → same JSON
     fresh: bool = False                            # lay out from scratch instead of continuing the saved map
     pca_dims: int = 50                             # PCA dimensions before t-SNE
-    grid: str = "auto"                             # grid assignment: auto, lap, tiles or rasterfairy
+    grid: str = "auto"                             # grid assignment: auto, lap, fast, tiles or rasterfairy
     aspect: float = 16 / 9                         # grid width / height
     fit: str = ExtractOptions.fit
     atlas_cells: tuple[int, ...] = (32, 128)       # atlas levels of detail, cell sizes in px
