@@ -12,7 +12,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from embed.options import FEATURE_KINDS, BuildOptions
+from embed.options import FEATURE_KINDS, IMAGE_PATHS, BuildOptions
 from layoutfile import UserError, printable
 
 SUBCOMMANDS = ("build", "info", "poster")
@@ -85,7 +85,11 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                           help=f"images per network batch (default {default.batch_size})")
     features.add_argument("--workers", type=int, default=default.workers,
                           help="image-decoding worker processes (default: picked by device and core count; "
-                               "0 = decode in the main process)")
+                               "0 = decode in the main process); with --image-path batch, reader threads")
+    features.add_argument("--image-path", choices=IMAGE_PATHS, default=default.image_path,
+                          help="batch: JPEGs decoded, resized and blurred in batches on the device (nvJPEG on a "
+                               "GPU), other formats as pil; pil: every image decoded by Pillow in worker processes; "
+                               f"auto: batch with a CUDA device, else pil (default {default.image_path})")
     features.add_argument("--cache", type=Path, default=default.cache,
                           help="feature/thumbnail cache folder (default: .cache/ beside the output JSON)")
     layout = parser.add_argument_group("layout")

@@ -7,6 +7,12 @@ reduced size, see `embed.blur`). Inputs of the same size — the original and bl
 go through the network in one batch. Every batch's results are appended to the cache before the
 next one starts, so an interrupted run resumes losing at most one batch, and a run with nothing new
 never builds the network.
+
+Two ways to make the per-image inputs, chosen by `options.image_path`: the PIL path above, and the
+batched path of `embed.batch_images` (JPEGs decoded and prepared in batches on the feature device,
+nvJPEG on a GPU; other files still go through the PIL code), the default with a CUDA device. Both give
+the same thumbnails and inputs within a grey level or so, and share the cache. Cache writes run in a
+thread, one batch at a time, while the next batch is prepared.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -25,7 +33,7 @@ from tqdm import tqdm
 from embed.blur import blur_square
 from embed.cache import RowStore, RowView, kind_folder_name
 from embed.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device, srgb_to_lab
-from embed.options import FEATURE_KINDS, ExtractOptions
+from embed.options import FEATURE_KINDS, IMAGE_PATHS, ExtractOptions
 from embed.scan import ImageReadError, ImageRecord, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
 from layoutfile import UserError
@@ -92,6 +100,11 @@ def _collate(items: list) -> dict:
         "colours": np.stack([item[2][1] for item in ok]) if ok else None,
         "inputs": {r: np.stack([item[2][2][r] for item in ok]) for r in (ok[0][2][2] if ok else {})},
     }
+
+
+def uses_batch_path(image_path: str, device: torch.device) -> bool:
+    """Whether images go through embed.batch_images: 'batch', or 'auto' with a CUDA device."""
+    return image_path == "batch" or (image_path == "auto" and device.type == "cuda")
 
 
 def default_workers(kind: str, device: torch.device) -> int:
@@ -165,6 +178,8 @@ def _check(options: ExtractOptions) -> None:
                         f"and {options.thumb_size}")
     if options.workers is not None and options.workers < 0:
         raise UserError(f"--workers must be 0 or more, not {options.workers}")
+    if options.image_path not in IMAGE_PATHS:
+        raise UserError(f"image path must be one of {', '.join(IMAGE_PATHS)}, not {options.image_path!r}")
 
 
 @dataclass(frozen=True)
@@ -199,13 +214,11 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
     Returns (position in `todo`, reason) for each image that failed to decode.
     """
     plan = replace(plan, levels=tuple((r, size) for r, size in plan.levels if missing[r].any()))
-    workers = 0 if len(todo) <= options.batch_size else options.workers  # starting processes would cost more
-    loader = DataLoader(_DecodeOnce(todo, plan), batch_size=options.batch_size, num_workers=workers,
-                        collate_fn=_collate)
     net = None
     failed: list[tuple[int, str]] = []
-    with tqdm(total=len(todo), desc="features", unit="img", disable=not options.progress) as bar:
-        batches = iter(loader)
+    with (closing(_batches(todo, plan, device, options)) as batches, ThreadPoolExecutor(1) as writer,
+          tqdm(total=len(todo), desc="features", unit="img", disable=not options.progress) as bar):
+        writing: Future | None = None
         while True:
             tick = time.perf_counter()
             batch = next(batches, None)
@@ -224,15 +237,39 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
                 features = _run_network(net, plan, batch["inputs"], picked)
                 timer["network"] += time.perf_counter() - tick
                 tick = time.perf_counter()
-                ids = np.array([todo[i].id for i in index], dtype=object)
-                for radius, rows in features.items():
-                    stores.features[radius].append(list(ids[picked[radius]]), rows)
-                for name, store in (("thumbs", stores.thumbs), ("colours", stores.colours)):
-                    rows = missing[name][index]
-                    store.append(list(ids[rows]), batch[name][rows])
+                if writing is not None:
+                    writing.result()   # one batch written at a time, in order; its errors surface here
                 timer["write"] += time.perf_counter() - tick
+                rows = {name: missing[name][index] for name in ("thumbs", "colours")}
+                writing = writer.submit(_write, stores, [todo[i].id for i in index], features, picked, batch, rows)
             bar.update(len(index) + len(batch["failed"]))
+        if writing is not None:
+            writing.result()
     return failed
+
+
+def _batches(todo: list[ImageRecord], plan: _Plan, device: torch.device, options: ExtractOptions):
+    """Collated batches of the `todo` images' thumbnails, colours and inputs, by the chosen image path."""
+    if uses_batch_path(options.image_path, device):
+        from embed.batch_images import prepared_batches
+        fallback = _DecodeOnce(todo, plan).__getitem__   # the PIL path, for files the batch path does not take
+        with closing(prepared_batches(todo, plan, device, options.batch_size, fallback,
+                                      readers=options.workers or 1)) as prepared:
+            yield from map(_collate, prepared)
+    else:
+        workers = 0 if len(todo) <= options.batch_size else options.workers  # starting processes would cost more
+        yield from DataLoader(_DecodeOnce(todo, plan), batch_size=options.batch_size, num_workers=workers,
+                              collate_fn=_collate)
+
+
+def _write(stores: _Stores, ids: list[str], features: dict[float, np.ndarray], picked: dict[float, np.ndarray],
+           batch: dict, rows: dict[str, np.ndarray]) -> None:
+    """Append a batch's features, thumbnails and colours to the stores that lack them."""
+    ids = np.array(ids, dtype=object)
+    for radius, values in features.items():
+        stores.features[radius].append(list(ids[picked[radius]]), values)
+    for name, store in (("thumbs", stores.thumbs), ("colours", stores.colours)):
+        store.append(list(ids[rows[name]]), batch[name][rows[name]])
 
 
 def _run_network(net, plan: _Plan, inputs: dict[float, np.ndarray],

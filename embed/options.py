@@ -12,6 +12,7 @@ from pathlib import Path
 
 DEFAULT_MODEL = "resnet18"   # fastest of the usual backbones on a CPU, robust features (see embed/models.py)
 FEATURE_KINDS = ("cnn", "lab")
+IMAGE_PATHS = ("auto", "batch", "pil")   # how images become network inputs (embed/extract.py)
 
 # The options a layout depends on: a change to any of them makes a new layout (embed/fingerprint.py).
 LAYOUT_FIELDS = ("features", "model", "blur", "blur_layout", "perplexity", "seed", "pca_dims", "grid", "aspect",
@@ -33,6 +34,8 @@ class ExtractOptions:
     device: str = "auto"                           # auto, cpu, cuda or mps
     batch_size: int = 32                           # images per network batch
     workers: int | None = None                     # decoding processes (None: picked by device and cores)
+    image_path: str = "auto"                       # batch: JPEGs decoded in batches on the device; pil; auto:
+                                                   # batch with a CUDA device, else pil
     progress: bool = True                          # progress bars
 
 
@@ -51,6 +54,7 @@ class BuildOptions:
     device: str = ExtractOptions.device
     batch_size: int = ExtractOptions.batch_size
     workers: int | None = ExtractOptions.workers
+    image_path: str = ExtractOptions.image_path
     perplexity: float = 30.0                       # t-SNE perplexity
     seed: int = ExtractOptions.seed                # same input and seed → same JSON
     fresh: bool = False                            # lay out from scratch instead of continuing the saved map
@@ -94,7 +98,7 @@ class BuildOptions:
         return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
                               blur_radii=tuple(self.blur_levels), thumb_size=max(self.atlas_cells), fit=self.fit,
                               device=self.device, batch_size=self.batch_size, workers=self.workers,
-                              progress=self.progress)
+                              image_path=self.image_path, progress=self.progress)
 
 
 @dataclass(frozen=True)
