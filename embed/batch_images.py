@@ -7,7 +7,8 @@ computes them the same way, as tensors:
 1. Reader threads read each file and header-check it with PIL (format, mode, size, EXIF orientation,
    all without decoding). Anything but a 1- or 3-component JPEG within the pixel limit goes through
    `fallback` (the PIL path for one image) in the reader thread, so every other format, and every
-   failure, is handled and reported exactly as before. Readers work `prefetch` batches ahead.
+   failure, is handled and reported exactly as before. Readers work `prefetch` batches ahead, and steps
+   2–3 run in a thread of their own, so the caller's network and cache writes overlap them.
 2. One `torchvision.io.decode_jpeg(list, device=...)` call decodes the batch (on CUDA: nvJPEG's batched
    decode). It fails whole when one file is bad; then each file is decoded alone, and those that still
    fail go through `fallback`, which lists them with PIL's reason.
@@ -27,7 +28,7 @@ import math
 import warnings
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -75,22 +76,31 @@ def prepared_batches(records: list[ImageRecord], plan: Plan, device: torch.devic
                      fallback: Callable[[int], Item], readers: int = 4, prefetch: int | None = None
                      ) -> Iterator[list[Item]]:
     """Items for `records` in batches of `batch_size`, in order (see the module docstring). `fallback(i)`
-    makes record i's item on the PIL path. Reading runs `prefetch` batches ahead in `readers` threads."""
+    makes record i's item on the PIL path. Reading runs up to `prefetch` batches ahead in `readers`
+    threads, and one more thread decodes and prepares the batches in order, so the caller's network and
+    cache writes overlap both."""
     starts = iter(range(0, len(records), batch_size))
     prefetch = prefetch or readers + 1
     decode_in_reader = device.type == "cpu"   # on the CPU, decoding in the threads runs them side by side
-    pool = ThreadPoolExecutor(max(1, readers), thread_name_prefix="read-images")
-    pending: deque = deque()
+    reading = ThreadPoolExecutor(max(1, readers), thread_name_prefix="read-images")
+    preparing = ThreadPoolExecutor(1, thread_name_prefix="prepare-images")   # one: batches stay in order
+
+    def prepare(read: Future) -> list[Item]:
+        return _prepare_batch(read.result(), plan, device, fallback)
+
+    pending: deque[Future] = deque()
     try:
         while True:
             while len(pending) < prefetch and (start := next(starts, None)) is not None:
                 chunk = range(start, min(start + batch_size, len(records)))
-                pending.append(pool.submit(_read_batch, records, chunk, fallback, decode_in_reader))
+                read = reading.submit(_read_batch, records, chunk, fallback, decode_in_reader)
+                pending.append(preparing.submit(prepare, read))
             if not pending:
                 return
-            yield _prepare_batch(pending.popleft().result(), plan, device, fallback)
+            yield pending.popleft().result()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for executor in (preparing, reading):
+            executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _read_batch(records: list[ImageRecord], chunk: range, fallback: Callable[[int], Item],
