@@ -11,10 +11,10 @@ as soon as it is measured, so a run cut short still reports what it finished. St
    two random colour waves, fixed noise at a random offset and four solid rectangles, made in one
    process per core; files already there are kept.
 2. decode: torchvision's `decode_jpeg` alone on `--n-decode` files held in memory (the decoder's ceiling).
-   features: `embed.extract` into an empty cache with the build's defaults (four blur levels,
-   128-px thumbnails): the batched path on all N images, the PIL path (DataLoader workers) on the
-   first `--n-pil`, both on `--device`, after a warm-up that builds the network once. images/s =
-   source images over the whole call; the stage seconds show where the time went.
+   features: `embed.extract` into an empty cache with the build's defaults (one network pass on the
+   original, colour blocks of blur level 8, 128-px thumbnails): the batched path on all N images, the
+   PIL path (DataLoader workers) on the first `--n-pil`, both on `--device`, after a warm-up that builds
+   the network once. images/s = source images over the whole call; stage seconds show where time went.
 3. t-SNE: bench/bench_tsne.py's child runs (each a fresh process): bare `openTSNE.TSNE(n_jobs=-1)` and
    `embed.reduce.reduce_to_2d(n_jobs=-1)` on `--n-tsne` × 50 clustered features.
 4. grid: `assign_grid(..., "auto")` on `--n-grid` points of bench/bench_grid.py's blob cloud, DPQ16.

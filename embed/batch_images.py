@@ -1,8 +1,9 @@
 """The batched image path: JPEGs decoded and prepared in batches on the feature device (nvJPEG on a GPU).
 
-`prepared_batches` yields, batch by batch, the same per-image items as embed.extract's PIL path
-(`(i, None, (thumbnail, mean Lab colour, {blur radius: network input}))` or `(i, reason, None)`), and
-computes them the same way, as tensors:
+`prepared_batches` yields, batch by batch, the per-image items of embed.extract's PIL path (`(i, None,
+payload)` or `(i, reason, None)`), and computes what goes into them the same way, as tensors: the
+square thumbnail, its mean Lab colour, the network input (the square original at the model's side) and
+the blurred small squares of each blur level, which the caller's `finish` turns into its payload:
 
 1. Reader threads read each file and header-check it with PIL (format, mode, size, EXIF orientation,
    all without decoding). Anything but a 1- or 3-component JPEG within the pixel limit goes through
@@ -15,8 +16,8 @@ computes them the same way, as tensors:
 3. Images of the same stored size and orientation are then prepared together, following `open_image`,
    `square_thumbnail` and `blur_square` step by step: the JPEG draft reduction (as a box average), the
    EXIF orientation (read on the CPU: decode_jpeg ignores it on CUDA), the thumbnail resize with its
-   reducing gap, the centre crop or letterbox with Lanczos, the bilinear resize to each level's input
-   side and Pillow's Gaussian blur (`embed.tensor_image`). Thumbnails come back from the same decode.
+   reducing gap, the centre crop or letterbox with Lanczos, the bilinear resize to the blurred side and
+   Pillow's Gaussian blur (`embed.tensor_image`). Thumbnails come back from the same decode.
 
 Normalisation is left to the model's feature function, as for the PIL path.
 """
@@ -45,7 +46,8 @@ from embed.tensor_image import (box_reduce, exif_orient, pil_gaussian_blur, redu
 from embed.thumbs import thumb_source_side
 from layoutfile import open_regular
 
-Item = tuple  # (i, reason or None, (thumb, colour, {radius: input}) or None), as embed.extract's PIL path
+Item = tuple  # (i, reason or None, payload or None), as embed.extract's PIL path makes them
+Finish = Callable[[np.ndarray, np.ndarray, np.ndarray, dict], tuple]   # (thumb, colour, square, {radius: blurred})
 JPEG_MAGIC = b"\xff\xd8\xff"
 BATCH_MODES = ("L", "RGB")     # JPEG modes this path decodes (CMYK/YCCK go to the PIL path)
 CHUNK_PIXELS = 32_000_000      # decoded pixels turned into floats at a time (bounds memory per step)
@@ -58,7 +60,7 @@ class Plan(Protocol):
     fit: str
     background: tuple[int, int, int]
     base_size: int
-    levels: tuple[tuple[float, int], ...]   # (blur radius, network input side)
+    levels: tuple[float, ...]   # blur levels of the blurred copies
 
 
 @dataclass
@@ -72,11 +74,12 @@ class _Read:
     item: Item | None = None
 
 
-def prepared_batches(records: list[ImageRecord], plan: Plan, device: torch.device, batch_size: int,
-                     fallback: Callable[[int], Item], readers: int = 4, prefetch: int | None = None
-                     ) -> Iterator[list[Item]]:
-    """Items for `records` in batches of `batch_size`, in order (see the module docstring). `fallback(i)`
-    makes record i's item on the PIL path. Reading runs up to `prefetch` batches ahead in `readers`
+def prepared_batches(records: list[ImageRecord], plan: Plan, blurred_side: int, device: torch.device,
+                     batch_size: int, fallback: Callable[[int], Item], finish: Finish, readers: int = 4,
+                     prefetch: int | None = None) -> Iterator[list[Item]]:
+    """Items for `records` in batches of `batch_size`, in order (see the module docstring): `fallback(i)`
+    makes record i's item on the PIL path, `finish(thumb, colour, square, {radius: blurred})` the payload of
+    an image made here (blurred squares of `blurred_side` px). Reading runs up to `prefetch` batches ahead in `readers`
     threads, and one more thread decodes and prepares the batches in order, so the caller's network and
     cache writes overlap both."""
     starts = iter(range(0, len(records), batch_size))
@@ -86,7 +89,7 @@ def prepared_batches(records: list[ImageRecord], plan: Plan, device: torch.devic
     preparing = ThreadPoolExecutor(1, thread_name_prefix="prepare-images")   # one: batches stay in order
 
     def prepare(read: Future) -> list[Item]:
-        return _prepare_batch(read.result(), plan, device, fallback)
+        return _prepare_batch(read.result(), plan, blurred_side, device, fallback, finish)
 
     pending: deque[Future] = deque()
     try:
@@ -167,8 +170,8 @@ def _decode_each(data: list[torch.Tensor], device: torch.device) -> list[torch.T
         return out
 
 
-def _prepare_batch(reads: list[_Read], plan: Plan, device: torch.device,
-                   fallback: Callable[[int], Item]) -> list[Item]:
+def _prepare_batch(reads: list[_Read], plan: Plan, blurred_side: int, device: torch.device,
+                   fallback: Callable[[int], Item], finish: Finish) -> list[Item]:
     """Decode the batch's JPEGs on `device` and make their items; the others' items are already made."""
     todo = [read for read in reads if read.item is None]
     undecoded = [read for read in todo if not read.decoded]
@@ -187,13 +190,13 @@ def _prepare_batch(reads: list[_Read], plan: Plan, device: torch.device,
         for start in range(0, len(group), step):
             part = group[start:start + step]
             pixels = torch.stack([read.data.to(device) for read in part])
-            for read, item in zip(part, _prepare_same_size(pixels, orientation, plan)):
-                items[read.index] = (read.index, None, item)
+            for read, made in zip(part, _prepare_same_size(pixels, orientation, plan, blurred_side)):
+                items[read.index] = (read.index, None, finish(*made))
     return [items[read.index] for read in reads]
 
 
-def _prepare_same_size(pixels: torch.Tensor, orientation: int, plan: Plan) -> list[tuple]:
-    """(thumb, colour, {radius: input}) per image of a (B, 3, H, W) uint8 batch of one stored size."""
+def _prepare_same_size(pixels: torch.Tensor, orientation: int, plan: Plan, blurred_side: int) -> list[tuple]:
+    """(thumb, colour, square, {radius: blurred}) per image of a (B, 3, H, W) uint8 batch of one stored size."""
     height, width = pixels.shape[-2:]
     upright_w, upright_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     max_side = thumb_source_side(upright_w, upright_h, max(plan.thumb_size, plan.base_size), plan.fit)
@@ -202,11 +205,10 @@ def _prepare_same_size(pixels: torch.Tensor, orientation: int, plan: Plan) -> li
     x = _thumbnail(x, max_side)                                              # open_image: thumbnail(max_side)
     thumbs = _square(x, plan.thumb_size, plan.fit, plan.background)
     square = _square(x, plan.base_size, plan.fit, plan.background)
-    inputs = {radius: _blurred(square, radius, size) for radius, size in plan.levels}
-    colours = srgb_to_lab(thumbs.permute(0, 2, 3, 1)).mean(dim=(1, 2))
-    host = [_channels_last_uint8(thumbs), colours.cpu().numpy()]
-    inputs_host = {radius: _channels_last_uint8(t) for radius, t in inputs.items()}
-    return [(host[0][b], host[1][b], {r: v[b] for r, v in inputs_host.items()}) for b in range(len(pixels))]
+    blurred = {radius: _channels_last_uint8(_blurred(square, radius, blurred_side)) for radius in plan.levels}
+    colours = srgb_to_lab(thumbs.permute(0, 2, 3, 1)).mean(dim=(1, 2)).cpu().numpy()
+    thumbs, square = _channels_last_uint8(thumbs), _channels_last_uint8(square)
+    return [(thumbs[b], colours[b], square[b], {r: v[b] for r, v in blurred.items()}) for b in range(len(pixels))]
 
 
 def _channels_last_uint8(x: torch.Tensor) -> np.ndarray:

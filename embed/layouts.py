@@ -34,9 +34,11 @@ class Layout:
         return {"label": self.label, "tsne": self.tsne, "grid": self.grid, "metrics": self.metrics}
 
 
-def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, cols: int, rows: int,
-                    options: BuildOptions, init: dict[str, np.ndarray] | None, stage: Stage) -> dict[str, Layout]:
-    """Blur and combined layouts of `features` on a cols × rows grid; `init` continues saved t-SNE positions.
+def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, labels: list[str] | None, cols: int,
+                    rows: int, options: BuildOptions, init: dict[str, np.ndarray] | None,
+                    stage: Stage) -> dict[str, Layout]:
+    """Blur and combined layouts of `features` on a cols × rows grid; `init` continues saved t-SNE positions;
+    `labels` (a category per image, or None) are only measured.
 
     Each step runs inside `stage(name)`: tsne:<layout>, grid:<layout>, metrics:<layout>.
     """
@@ -52,6 +54,6 @@ def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, cols: 
         with stage(f"grid:{name}"):
             grid = assign_grid(tsne, cols, rows, method=options.grid)
         with stage(f"metrics:{name}"):
-            metrics = layout_metrics(features[name], colours, grid, tsne)
+            metrics = layout_metrics(features[name], colours, grid, tsne, labels)
         layouts[name] = Layout(LABELS[name], xy, tsne, grid, metrics)
     return layouts

@@ -1,4 +1,10 @@
-"""Layout quality: colour smoothness on the grid, k-NN preservation and Distance Preservation Quality.
+"""Layout quality: colour smoothness and category grouping on the grid, k-NN preservation and Distance
+Preservation Quality.
+
+The two ratios compare a grid with a random arrangement of the same images: colour_ratio is the mean ΔE
+between 4-neighbouring cells ÷ the mean ΔE between any two images (lower = smoother); category_ratio
+(images with labels, e.g. their sub-folders) is the share of 4-neighbours with the same label ÷ the chance
+that two different random images share one (higher = categories grouped).
 
 Quadratic measures are computed on a fixed-seed random subset of points (or of query points) so that
 they stay fast at 100k images; the sizes used are reported alongside the values by `layout_metrics`.
@@ -11,21 +17,51 @@ import numpy as np
 _CHUNK_ELEMENTS = 4_000_000  # rows × columns of one distance block (≈ 32 MB of float64)
 
 
-def neighbour_colour_distance(grid: np.ndarray, colours: np.ndarray) -> float:
-    """Mean CIE76 ΔE between the colours of 4-neighbouring occupied grid cells (0.0 when no such pair)."""
+def neighbour_pairs(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (a, b) of the images in every pair of 4-neighbouring occupied grid cells."""
     grid = np.asarray(grid, dtype=np.int64)
-    colours = np.asarray(colours, dtype=np.float64)
     if len(grid) == 0:
-        return 0.0
+        return np.empty(0, np.int64), np.empty(0, np.int64)
     occupant = np.full(tuple(grid.max(axis=0) + 1), -1, dtype=np.int64)
     occupant[grid[:, 0], grid[:, 1]] = np.arange(len(grid))
-    pairs = [(occupant[:-1, :], occupant[1:, :]), (occupant[:, :-1], occupant[:, 1:])]
-    distances = []
-    for a, b in pairs:
+    firsts, seconds = [], []
+    for a, b in ((occupant[:-1, :], occupant[1:, :]), (occupant[:, :-1], occupant[:, 1:])):
         both = (a >= 0) & (b >= 0)
-        distances.append(np.linalg.norm(colours[a[both]] - colours[b[both]], axis=1))
-    distances = np.concatenate(distances)
-    return float(distances.mean()) if len(distances) else 0.0
+        firsts.append(a[both])
+        seconds.append(b[both])
+    return np.concatenate(firsts), np.concatenate(seconds)
+
+
+def neighbour_colour_distance(grid: np.ndarray, colours: np.ndarray) -> float:
+    """Mean CIE76 ΔE between the colours of 4-neighbouring occupied grid cells (0.0 when no such pair)."""
+    a, b = neighbour_pairs(grid)
+    colours = np.asarray(colours, dtype=np.float64)
+    return float(np.linalg.norm(colours[a] - colours[b], axis=1).mean()) if len(a) else 0.0
+
+
+def mean_pairwise_distance(colours: np.ndarray, *, max_points: int = 4000, seed: int = 0) -> float:
+    """Mean CIE76 ΔE between two different images: a random arrangement's expected neighbour ΔE (over at
+    most `max_points` fixed-seed random images; 0.0 for fewer than two)."""
+    x = np.asarray(colours, dtype=np.float64)[_sample(len(colours), max_points, seed)]
+    n = len(x)
+    if n < 2:
+        return 0.0
+    x_sq = np.einsum("ij,ij->i", x, x)
+    total = sum(np.sqrt(_squared_distances(x[block], x, x_sq)).sum() for block in _chunks(n, n))
+    return float(total / (n * (n - 1)))
+
+
+def category_metrics(grid: np.ndarray, labels: list[str]) -> dict:
+    """Same-label share of 4-neighbouring grid cells, the chance share of a random arrangement
+    (Σ n_k(n_k − 1) / (N(N − 1))) and their ratio (0.0 when either is undefined)."""
+    a, b = neighbour_pairs(grid)
+    _, codes = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
+    n = len(codes)
+    counts = np.bincount(codes).astype(np.float64)
+    chance = float((counts * (counts - 1)).sum() / (n * (n - 1))) if n > 1 else 0.0
+    same = float((codes[a] == codes[b]).mean()) if len(a) else 0.0
+    return {"category_ratio": same / chance if chance > 0 else 0.0, "same_category_neighbours": same,
+            "random_same_category": chance}
 
 
 def _squared_distances(queries: np.ndarray, points: np.ndarray, points_sq: np.ndarray) -> np.ndarray:
@@ -128,18 +164,23 @@ def layout_metrics(
     colours: np.ndarray,
     grid: np.ndarray,
     tsne_xy: np.ndarray,
+    labels: list[str] | None = None,
     *,
     max_points: int = 4000,
     max_queries: int = 1000,
     seed: int = 0,
 ) -> dict:
-    """All quality measures of one layout, JSON-ready. `colours` are mean Lab colours per image;
-    `random_colour_dE` is the neighbour ΔE of the same grid with the images randomly shuffled, so that
-    neighbour_colour_dE / random_colour_dE < 1 means colour-sorted."""
-    shuffled = np.random.default_rng(seed).permutation(len(grid))
+    """All quality measures of one layout, JSON-ready. `colours` are mean Lab colours per image; `labels`
+    (optional) a category per image, which adds category_metrics."""
+    neighbour = neighbour_colour_distance(grid, colours)
+    random = mean_pairwise_distance(colours, max_points=max_points, seed=seed)
+    metrics = {"colour_ratio": neighbour / random if random > 0 else 0.0}
+    if labels is not None:
+        metrics.update(category_metrics(grid, labels))
     return {
-        "neighbour_colour_dE": neighbour_colour_distance(grid, colours),
-        "random_colour_dE": neighbour_colour_distance(np.asarray(grid)[shuffled], colours),
+        **metrics,
+        "neighbour_colour_dE": neighbour,
+        "random_colour_dE": random,
         "knn10_grid": knn_preservation(features, grid, 10, max_queries=max_queries, seed=seed),
         "knn10_tsne": knn_preservation(features, tsne_xy, 10, max_queries=max_queries, seed=seed),
         "dpq16_grid": dpq(features, grid, 16, max_points=max_points, seed=seed),

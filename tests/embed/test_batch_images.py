@@ -1,11 +1,12 @@
 """The batched image path (embed.batch_images, embed.tensor_image) against the PIL path, on generated JPEGs.
 
 Tolerances, from measurements on these images (grey levels of 0–255):
-- images small enough that PIL decodes them at full scale: every thumbnail and network input pixel within
-  2 levels (both paths do the same resampling; only the fixed-point rounding differs);
+- images small enough that PIL decodes them at full scale: every pixel of the thumbnail, the network
+  input and the blurred squares within 2 levels (both paths do the same resampling; only the fixed-point
+  rounding differs), colours and colour blocks within 0.5 ΔE;
 - larger JPEGs, which PIL decodes at 1/2–1/8 scale with libjpeg's scaled IDCT and the batched path
   reduces by block means: mean |Δ| ≤ 1 level, differences above 8 levels on ≤ 1 % of the pixels (sharp
-  edges), mean colours within 0.5 ΔE, features per image at cosine similarity ≥ 0.999;
+  edges), mean colours and colour blocks within 1 ΔE, features per image at cosine similarity ≥ 0.999;
 - on CUDA (nvJPEG decodes, upsamples chroma its own way) the same bounds.
 """
 
@@ -21,7 +22,8 @@ import torch
 from PIL import Image, ImageFilter, ImageOps
 
 from embed.batch_images import prepared_batches
-from embed.extract import _DecodeOnce, _Plan, extract
+from embed.blur import blur_square
+from embed.extract import _DecodeOnce, _Plan, _with_colour_blocks, extract
 from embed.options import ExtractOptions
 from embed.scan import scan_folder
 from embed.tensor_image import box_reduce, exif_orient, pil_gaussian_blur, resample, resample_weights
@@ -30,8 +32,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 CNN = ExtractOptions(model="mobilenet_v3_small", weights="random", device="cpu", workers=0, progress=False,
                      blur_radii=(0, 2, 8, 32))
-PLAN = _Plan(thumb_size=128, fit="crop", background=(255, 255, 255), base_size=224,
-             levels=((0.0, 224), (2.0, 224), (8.0, 112), (32.0, 112)))
+PLAN = _Plan(thumb_size=128, fit="crop", background=(255, 255, 255), base_size=224, levels=(0.0, 2.0, 8.0, 32.0))
+SIDE = 32   # of the blurred squares
 ORIENTATION = 0x0112
 
 
@@ -71,11 +73,14 @@ def make_jpegs(folder: Path, specs: list[tuple[int, int, int, str]], **kwargs) -
     return records
 
 
-def items_both_ways(records, plan, device=torch.device("cpu"), batch_size=4):
+def items_both_ways(records, plan, device=torch.device("cpu"), batch_size=4, finish=_with_colour_blocks):
     pil = _DecodeOnce(records, plan)
-    batched = [item for batch in prepared_batches(records, plan, device, batch_size, pil.__getitem__, readers=2)
-               for item in batch]
-    return [pil[i] for i in range(len(records))], batched
+    batches = prepared_batches(records, plan, SIDE, device, batch_size, pil.__getitem__, finish, readers=2)
+    return [pil[i] for i in range(len(records))], [item for batch in batches for item in batch]
+
+
+def keep_blurred(thumb, colour, square, blurred) -> tuple:
+    return thumb, colour, square, blurred
 
 
 def assert_images_close(a: np.ndarray, b: np.ndarray, *, max_diff: int | None = None, mean: float = 1.0,
@@ -89,14 +94,15 @@ def assert_images_close(a: np.ndarray, b: np.ndarray, *, max_diff: int | None = 
 
 
 def assert_same_results(pil, other, records) -> None:
-    """Same images kept, thumbnails and colours close, features at cosine ≥ 0.999 image by image."""
+    """Same images kept; thumbnails, colours and colour blocks close; features at cosine ≥ 0.999 image by image."""
     assert other.failed == [] and [r.rel for r in other.records] == [r.rel for r in records]
     assert_images_close(np.asarray(pil.thumbs), np.asarray(other.thumbs), mean=1.0)
-    assert np.linalg.norm(pil.colours - other.colours, axis=1).max() <= 0.5
-    for radius, features in pil.features.items():
-        theirs = other.features[radius]
-        cosine = (features * theirs).sum(1) / np.linalg.norm(features, axis=1) / np.linalg.norm(theirs, axis=1)
-        assert cosine.min() >= 0.999, (radius, cosine.min())
+    assert np.linalg.norm(pil.colours - other.colours, axis=1).max() <= 1.0
+    for radius, blocks in pil.colour_blocks.items():
+        assert np.abs(blocks - other.colour_blocks[radius]).max() <= 1.0, radius
+    ours, theirs = pil.features, other.features
+    cosine = (ours * theirs).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
+    assert cosine.min() >= 0.999, cosine.min()
 
 
 @pytest.mark.parametrize("fit", ["crop", "pad"])
@@ -105,13 +111,16 @@ def test_small_images_match_the_pil_path_to_two_levels(tmp_path, fit):
     plan = replace(PLAN, fit=fit, background=(10, 200, 30))
 
     pil, batched = items_both_ways(records, plan)
+    _, blurred = items_both_ways(records, plan, finish=keep_blurred)
 
-    for rec, (i, reason, made), (j, batch_reason, got) in zip(records, pil, batched):
+    for rec, (i, reason, made), (j, batch_reason, got), (_, _, kept) in zip(records, pil, batched, blurred):
         assert (i, reason, batch_reason) == (j, None, None), rec.rel
-        assert_images_close(made[0], got[0], max_diff=2, mean=0.2)
-        np.testing.assert_allclose(got[1], made[1], atol=0.3)
-        for radius, _ in plan.levels:
-            assert_images_close(made[2][radius], got[2][radius], max_diff=2, mean=0.2)
+        assert_images_close(made[0], got[0], max_diff=2, mean=0.2)     # thumbnail
+        np.testing.assert_allclose(got[1], made[1], atol=0.5)         # mean colour
+        assert_images_close(made[2], got[2], max_diff=2, mean=0.2)     # network input
+        for radius in plan.levels:
+            assert_images_close(blur_square(made[2], radius, SIDE), kept[3][radius], max_diff=2, mean=0.2)
+            np.testing.assert_allclose(got[3][radius], made[3][radius], atol=0.5)   # colour blocks (Lab)
 
 
 def test_camera_sized_jpegs_match_the_pil_path_in_thumbnails_colours_and_features(tmp_path):
@@ -121,11 +130,9 @@ def test_camera_sized_jpegs_match_the_pil_path_in_thumbnails_colours_and_feature
     batched = extract(records, tmp_path / "batch", replace(CNN, image_path="batch", batch_size=3))
 
     assert_same_results(pil, batched, records)
-    # the inputs themselves, level by level
-    pil_items, batch_items = items_both_ways(records, PLAN)
+    pil_items, batch_items = items_both_ways(records, PLAN)   # the network inputs themselves
     for (_, _, made), (_, _, got) in zip(pil_items, batch_items):
-        for radius, _ in PLAN.levels:
-            assert_images_close(made[2][radius], got[2][radius], mean=1.0)
+        assert_images_close(made[2], got[2], mean=1.0)
 
 
 def test_other_formats_and_cmyk_jpegs_take_the_pil_path_unchanged(tmp_path):
@@ -140,9 +147,10 @@ def test_other_formats_and_cmyk_jpegs_take_the_pil_path_unchanged(tmp_path):
     pil, batched = items_both_ways(records, PLAN)
 
     for (_, _, made), (_, _, got), rec in zip(pil[:3], batched[:3], records):
-        np.testing.assert_array_equal(made[0], got[0], err_msg=rec.rel)   # the very same code made them
-        for radius, _ in PLAN.levels:
-            np.testing.assert_array_equal(made[2][radius], got[2][radius])
+        for mine, theirs in zip(made[:3], got[:3]):   # the very same code made them
+            np.testing.assert_array_equal(mine, theirs, err_msg=rec.rel)
+        for radius in PLAN.levels:
+            np.testing.assert_array_equal(made[3][radius], got[3][radius])
     assert_images_close(pil[3][2][0], batched[3][2][0], max_diff=2, mean=0.2)
 
 

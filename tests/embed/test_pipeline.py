@@ -40,7 +40,7 @@ def write_family_images(root: Path) -> dict[str, str]:
     return family_of
 
 
-BUILD_ARGS = ["--weights", "random", "--model", "resnet18", "--blur", "0,4,16", "--atlas-cells", "16,32",
+BUILD_ARGS = ["--weights", "random", "--model", "resnet18", "--blur", "8", "--atlas-cells", "16,32",
               "--grid", "lap", "--workers", "0", "--quiet"]
 
 
@@ -72,7 +72,10 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
             assert (out.parent / rel).is_file()
     for name in ("blur", "combined"):
         metrics = doc["layouts"][name]["metrics"]
-        assert {"neighbour_colour_dE", "random_colour_dE", "knn10_grid", "dpq16_grid"} <= metrics.keys()
+        assert {"colour_ratio", "neighbour_colour_dE", "random_colour_dE", "knn10_grid", "dpq16_grid"} <= metrics.keys()
+        # the images sit in sub-folders (their colour families, plus 'broken'): folder names are the labels
+        assert {"category_ratio", "same_category_neighbours", "random_same_category"} <= metrics.keys()
+        assert metrics["random_same_category"] == pytest.approx(5 * 8 * 7 / (40 * 39))
 
 
 
@@ -103,7 +106,8 @@ def test_blur_layout_puts_same_colour_images_near_each_other(built):
     ratio = distances[same & off_diagonal].mean() / distances[off_diagonal].mean()
     assert ratio < 0.6, f"same-family grid distance is {ratio:.2f} of the overall mean"
     metrics = doc["layouts"]["blur"]["metrics"]
-    assert metrics["neighbour_colour_dE"] < 0.6 * metrics["random_colour_dE"]
+    assert metrics["colour_ratio"] < 0.6
+    assert metrics["category_ratio"] > 2.5   # the folders are colour families: grouping colour groups them
 
 
 def test_same_seed_gives_the_same_layout_and_second_run_uses_the_cache(built, capsys):
