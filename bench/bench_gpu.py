@@ -136,7 +136,10 @@ def tsne_rows(args) -> None:
         result = json.loads(out.strip().splitlines()[-1])
         seconds[variant] = result["seconds"]
         label = "t-SNE bare openTSNE(n_jobs=-1)" if variant == "bare" else "t-SNE ours reduce_to_2d(n_jobs=-1)"
-        row(label, "50-d clustered", f"{args.n_tsne:,}", f"{result['seconds']:.1f}", "", f"knn10 {result['knn10']:.3f}")
+        extra = "".join(f", {key} {result[key]:.1f}" if key == "cpu" else f", {key} {result[key]}"
+                        for key in ("cpu", "policy") if key in result)   # CPU seconds, OpenMP wait policy
+        row(label, "50-d clustered", f"{args.n_tsne:,}", f"{result['seconds']:.1f}", "",
+            f"knn10 {result['knn10']:.3f}{extra}")
     row("t-SNE ours / bare", "", f"{args.n_tsne:,}", f"{seconds['reduce_to_2d'] / seconds['bare']:.2f}×", "", "")
 
 
