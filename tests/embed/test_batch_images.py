@@ -7,7 +7,9 @@ Tolerances, from measurements on these images (grey levels of 0–255):
 - larger JPEGs, which PIL decodes at 1/2–1/8 scale with libjpeg's scaled IDCT and the batched path
   reduces by block means: mean |Δ| ≤ 1 level, differences above 8 levels on ≤ 1 % of the pixels (sharp
   edges), mean colours and colour blocks within 1 ΔE, features per image at cosine similarity ≥ 0.999;
-- on CUDA (nvJPEG decodes, upsamples chroma its own way) the same bounds.
+- on CUDA (nvJPEG decodes and upsamples chroma its own way) the same bounds, but cosine ≥ 0.998.
+(With the pretrained default model instead of the tests' random one, the large JPEGs' features agree
+at cosine 0.9988–1.0000, measured on CPU.)
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def assert_images_close(a: np.ndarray, b: np.ndarray, *, max_diff: int | None = 
     assert (diff > 8).mean() <= over_8, (diff > 8).mean()
 
 
-def assert_same_results(pil, other, records) -> None:
+def assert_same_results(pil, other, records, cosine_at_least: float = 0.999) -> None:
     """Same images kept; thumbnails, colours and colour blocks close; features at cosine ≥ 0.999 image by image."""
     assert other.failed == [] and [r.rel for r in other.records] == [r.rel for r in records]
     assert_images_close(np.asarray(pil.thumbs), np.asarray(other.thumbs), mean=1.0)
@@ -102,7 +104,7 @@ def assert_same_results(pil, other, records) -> None:
         assert np.abs(blocks - other.colour_blocks[radius]).max() <= 1.0, radius
     ours, theirs = pil.features, other.features
     cosine = (ours * theirs).sum(1) / np.linalg.norm(ours, axis=1) / np.linalg.norm(theirs, axis=1)
-    assert cosine.min() >= 0.999, cosine.min()
+    assert cosine.min() >= cosine_at_least, cosine.min()
 
 
 @pytest.mark.parametrize("fit", ["crop", "pad"])
@@ -179,7 +181,7 @@ def test_cuda_batches_match_the_pil_path(tmp_path):
     pil = extract(records, tmp_path / "pil", replace(CNN, image_path="pil"))
     cuda = extract(records, tmp_path / "cuda", replace(CNN, image_path="batch", device="cuda", batch_size=8))
 
-    assert_same_results(pil, cuda, records)
+    assert_same_results(pil, cuda, records, cosine_at_least=0.998)
 
 
 # ------------------------------------------------------------------ the tensor operations against Pillow
