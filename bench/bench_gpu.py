@@ -155,7 +155,8 @@ def grid_row(args) -> None:
     start = time.perf_counter()
     cells = assign_grid(xy, cols, rows, "auto")
     seconds = time.perf_counter() - start
-    row("grid auto", f"blobs, {cols}×{rows}", f"{args.n_grid:,}", f"{seconds:.1f}", "", f"DPQ16 {dpq(xy, cells, 16):.4f}")
+    row("grid auto", f"blobs, {cols}×{rows}", f"{args.n_grid:,}", f"{seconds:.1f}", "",
+        f"DPQ16 {dpq(xy, cells, 16):.4f}")
 
 
 def end_to_end_row(args, images: Path, work: Path) -> None:

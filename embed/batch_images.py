@@ -76,15 +76,17 @@ class _Read:
 
 def prepared_batches(records: list[ImageRecord], plan: Plan, blurred_side: int, device: torch.device,
                      batch_size: int, fallback: Callable[[int], Item], finish: Finish, readers: int = 4,
-                     prefetch: int | None = None) -> Iterator[list[Item]]:
+                     prefetch: int | None = None, decode_in_readers: bool | None = None) -> Iterator[list[Item]]:
     """Items for `records` in batches of `batch_size`, in order (see the module docstring): `fallback(i)`
     makes record i's item on the PIL path, `finish(thumb, colour, square, {radius: blurred})` the payload of
-    an image made here (blurred squares of `blurred_side` px). Reading runs up to `prefetch` batches ahead in `readers`
-    threads, and one more thread decodes and prepares the batches in order, so the caller's network and
-    cache writes overlap both."""
+    an image made here (blurred squares of `blurred_side` px). Reading runs up to `prefetch` batches ahead
+    in `readers` threads, and one more thread prepares the batches in order, so the caller's network and
+    cache writes overlap both. JPEGs are decoded one by one in the reader threads (`decode_in_readers`,
+    the default on the CPU: the threads then decode side by side) or a batch at a time in the preparing
+    thread (the default on a GPU: one nvJPEG call per batch)."""
     starts = iter(range(0, len(records), batch_size))
     prefetch = prefetch or readers + 1
-    decode_in_reader = device.type == "cpu"   # on the CPU, decoding in the threads runs them side by side
+    decode_in_readers = device.type == "cpu" if decode_in_readers is None else decode_in_readers
     reading = ThreadPoolExecutor(max(1, readers), thread_name_prefix="read-images")
     preparing = ThreadPoolExecutor(1, thread_name_prefix="prepare-images")   # one: batches stay in order
 
@@ -96,7 +98,7 @@ def prepared_batches(records: list[ImageRecord], plan: Plan, blurred_side: int, 
         while True:
             while len(pending) < prefetch and (start := next(starts, None)) is not None:
                 chunk = range(start, min(start + batch_size, len(records)))
-                read = reading.submit(_read_batch, records, chunk, fallback, decode_in_reader)
+                read = reading.submit(_read_batch, records, chunk, fallback, decode_in_readers)
                 pending.append(preparing.submit(prepare, read))
             if not pending:
                 return
@@ -161,13 +163,7 @@ def _decode_each(data: list[torch.Tensor], device: torch.device) -> list[torch.T
     try:
         return list(decode_jpeg(data, mode=ImageReadMode.RGB, device=device))
     except RuntimeError:
-        out = []
-        for one in data:
-            try:
-                out.append(decode_jpeg([one], mode=ImageReadMode.RGB, device=device)[0])
-            except RuntimeError:
-                out.append(None)
-        return out
+        return [None] if len(data) == 1 else [_decode_each([one], device)[0] for one in data]
 
 
 def _prepare_batch(reads: list[_Read], plan: Plan, blurred_side: int, device: torch.device,

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+import embed.batch_images
 from PIL import Image, ImageFilter, ImageOps
 
 from embed.batch_images import prepared_batches
@@ -75,9 +77,11 @@ def make_jpegs(folder: Path, specs: list[tuple[int, int, int, str]], **kwargs) -
     return records
 
 
-def items_both_ways(records, plan, device=torch.device("cpu"), batch_size=4, finish=_with_colour_blocks):
+def items_both_ways(records, plan, device=torch.device("cpu"), batch_size=4, finish=_with_colour_blocks,
+                    decode_in_readers=None):
     pil = _DecodeOnce(records, plan)
-    batches = prepared_batches(records, plan, SIDE, device, batch_size, pil.__getitem__, finish, readers=2)
+    batches = prepared_batches(records, plan, SIDE, device, batch_size, pil.__getitem__, finish, readers=2,
+                               decode_in_readers=decode_in_readers)
     return [pil[i] for i in range(len(records))], [item for batch in batches for item in batch]
 
 
@@ -156,7 +160,9 @@ def test_other_formats_and_cmyk_jpegs_take_the_pil_path_unchanged(tmp_path):
     assert_images_close(pil[3][2][0], batched[3][2][0], max_diff=2, mean=0.2)
 
 
-def test_a_corrupt_jpeg_in_a_batch_is_listed_and_the_others_are_processed(tmp_path):
+@pytest.mark.parametrize("decode_in_readers", [True, False], ids=["decoded-one-by-one", "decoded-as-a-batch"])
+def test_a_corrupt_jpeg_in_a_batch_is_listed_and_the_others_are_processed(tmp_path, monkeypatch, decode_in_readers):
+    """As a batch (the GPU's way) the decode fails whole, then image by image; the bad files take the PIL path."""
     records = make_jpegs(tmp_path / "images", [(160, 120, 1, "RGB")] * 5 + [(120, 160, 6, "RGB")])
     data = records[2].path.read_bytes()
     records[2].path.write_bytes(data[:len(data) // 2])          # truncated after the scan
@@ -171,6 +177,17 @@ def test_a_corrupt_jpeg_in_a_batch_is_listed_and_the_others_are_processed(tmp_pa
     assert [r.rel for r in batched.records] == [records[i].rel for i in (0, 1, 3, 5)]
     assert batched.stats["computed"] == 4 and batched.stats["failed"] == 2
     assert_images_close(np.asarray(pil.thumbs), np.asarray(batched.thumbs), max_diff=2, mean=0.2)
+    calls = []
+    real_decode = embed.batch_images.decode_jpeg
+    monkeypatch.setattr(embed.batch_images, "decode_jpeg",
+                        lambda data, **kw: calls.append(len(data)) or real_decode(data, **kw))
+    pil_items, batch_items = items_both_ways(records, PLAN, batch_size=6, decode_in_readers=decode_in_readers)
+    # the text file never reaches the decoder (PIL rejects its header); the truncated one fails a batch of 5
+    assert sorted(calls) == ([1] * 5 if decode_in_readers else [1] * 5 + [5])
+    assert [item[:2] for item in batch_items] == [item[:2] for item in pil_items]   # the same failures, in order
+    for made, got in zip(pil_items, batch_items):
+        if made[2] is not None:
+            assert_images_close(made[2][2], got[2][2], max_diff=2, mean=0.2)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
