@@ -251,13 +251,14 @@ def _resize(x: torch.Tensor, size: tuple[int, int], box: tuple[float, float, flo
             x = box_reduce(x, fx, fy)
             box = (box[0] / fx, box[1] / fy, box[2] / fx, box[3] / fy)
             height, width = x.shape[-2:]
-    return resample(x, _weights(height, size[1], (box[1], box[3]), kind),
-                    _weights(width, size[0], (box[0], box[2]), kind))
+    return resample(x, _weights(height, size[1], (box[1], box[3]), kind, x.device),
+                    _weights(width, size[0], (box[0], box[2]), kind, x.device))
 
 
 @lru_cache(maxsize=512)
-def _weights(in_size: int, out_size: int, box: tuple[float, float], kind: str) -> np.ndarray:
-    return resample_weights(in_size, out_size, box, kind).astype(np.float32)
+def _weights(in_size: int, out_size: int, box: tuple[float, float], kind: str, device: torch.device) -> torch.Tensor:
+    """resample_weights as float32 on `device`, kept: a collection has few image sizes."""
+    return torch.as_tensor(resample_weights(in_size, out_size, box, kind), dtype=torch.float32, device=device)
 
 
 def _square(x: torch.Tensor, size: int, fit: str, background: tuple[int, int, int]) -> torch.Tensor:

@@ -71,7 +71,7 @@ def to_8bit(x: torch.Tensor) -> torch.Tensor:
     return x.round().clamp(0, 255)
 
 
-def resample(x: torch.Tensor, rows: np.ndarray, cols: np.ndarray) -> torch.Tensor:
+def resample(x: torch.Tensor, rows: np.ndarray | torch.Tensor, cols: np.ndarray | torch.Tensor) -> torch.Tensor:
     """(…, H, W) → (…, rows.shape[0], cols.shape[0]) with `cols` (w, W) weights across, then `rows` (h, H)
     down, rounding to 8 bits after each pass as Pillow does (which also cuts a Lanczos filter's overshoot)."""
     wx = torch.as_tensor(cols, dtype=x.dtype, device=x.device)
