@@ -11,8 +11,9 @@ the blurred small squares of each blur level, which the caller's `finish` turns 
    failure, is handled and reported exactly as before. Readers work `prefetch` batches ahead, and steps
    2–3 run in a thread of their own, so the caller's network and cache writes overlap them.
 2. One `torchvision.io.decode_jpeg(list, device=...)` call decodes the batch (on CUDA: nvJPEG's batched
-   decode). It fails whole when one file is bad; then each file is decoded alone, and those that still
-   fail go through `fallback`, which lists them with PIL's reason.
+   decode; on the CPU the readers decode file by file instead, side by side). It fails whole when one
+   file is bad; then each file is decoded alone, and those that still fail go through `fallback`, which
+   lists them with PIL's reason.
 3. Images of the same stored size and orientation are then prepared together, following `open_image`,
    `square_thumbnail` and `blur_square` step by step: the JPEG draft reduction (as a box average), the
    EXIF orientation (read on the CPU: decode_jpeg ignores it on CUDA), the thumbnail resize with its
