@@ -6,4 +6,4 @@ import os
 # cores are shared (measured: bench/bench_embed.py). Must be set before either library is imported.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

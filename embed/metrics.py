@@ -1,5 +1,5 @@
 """Layout quality: colour smoothness and category grouping on the grid, k-NN preservation and Distance
-Preservation Quality.
+Preservation Quality; how the t-SNE state shows (overlap, coverage, neighbourhoods kept by the display positions).
 
 The two ratios compare a grid with a random arrangement of the same images: colour_ratio is the mean ΔE
 between 4-neighbouring cells ÷ the mean ΔE between any two images (lower = smoother); category_ratio
@@ -13,6 +13,9 @@ they stay fast at 100k images; the sizes used are reported alongside the values 
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial import cKDTree
+
+from layoutfile import tsne_world
 
 _CHUNK_ELEMENTS = 4_000_000  # rows × columns of one distance block (≈ 32 MB of float64)
 
@@ -188,3 +191,93 @@ def layout_metrics(
         "knn_queries": min(max_queries, len(grid)),
         "dpq_points": min(max_points, len(grid)),
     }
+
+
+# --- the t-SNE state as displayed (issue 9): images as squares of side `size` at world centres -------------
+
+DISPLAY_TARGETS = {"display_covered_gt_half": 0.10, "display_union_coverage": 0.30, "display_knn10_agreement": 0.80}
+"""At most 10 % of images more than half covered by one other, ≥ 30 % of the box covered, ≥ 0.8 of 10-NN kept."""
+
+
+def covered_share(centres: np.ndarray, size: float, threshold: float = 0.5, k: int = 12) -> float:
+    """Share of images (squares of side `size` centred on `centres`, world units) of which some single
+    other image covers more than `threshold` of the area. Symmetric for equal squares, so independent of
+    draw order. Exact: max-norm KD-tree candidates, and a full re-check of any image with more than `k`
+    candidates within size / 2 (a cover above ½ needs both |dx| and |dy| below size / 2)."""
+    p = np.asarray(centres, dtype=np.float64)
+    n = len(p)
+    if n < 2:
+        return 0.0
+    k = min(k, n - 1)
+    tree = cKDTree(p)
+    dist, idx = tree.query(p, k=k + 1, p=np.inf, distance_upper_bound=size)
+    valid = (idx < n) & (idx != np.arange(n)[:, None])
+    overlap = np.clip(size - np.abs(p[np.where(idx < n, idx, 0)] - p[:, None, :]), 0.0, None)
+    best = np.where(valid, overlap[..., 0] * overlap[..., 1], 0.0).max(axis=1) / (size * size)
+    for i in np.flatnonzero((best <= threshold) & (idx[:, -1] < n) & (dist[:, -1] < size / 2)):
+        near = np.asarray(tree.query_ball_point(p[i], size / 2, p=np.inf), dtype=np.int64)
+        near = near[near != i]
+        if len(near):
+            overlap = np.clip(size - np.abs(p[near] - p[i]), 0.0, None)
+            best[i] = max(best[i], (overlap[:, 0] * overlap[:, 1]).max() / (size * size))
+    return float((best > threshold).mean())
+
+
+def union_coverage(centres: np.ndarray, size: float, cols: int, rows: int, px_per_cell: int | None = None) -> float:
+    """Area of the union of the image squares (clipped to the box [0, cols] × [0, rows]) / (cols · rows), on a
+    raster of px_per_cell (default 16, fewer above ~30 M pixels) by a difference array, without a loop."""
+    if px_per_cell is None:
+        px_per_cell = int(np.clip(np.floor(np.sqrt(3e7 / (cols * rows))), 4, 16))
+    w, h = cols * px_per_cell, rows * px_per_cell
+    p = np.asarray(centres, dtype=np.float64)
+    if len(p) == 0:
+        return 0.0
+    lo = np.clip(np.ceil((p - size / 2) * px_per_cell - 0.5), 0, [w, h]).astype(np.int64)
+    hi = np.clip(np.ceil((p + size / 2) * px_per_cell - 0.5), 0, [w, h]).astype(np.int64)
+    keep = (hi > lo).all(axis=1)
+    lo, hi = lo[keep], hi[keep]
+    diff = np.zeros((h + 1, w + 1), dtype=np.int32)
+    for (r, c), v in (((lo[:, 1], lo[:, 0]), 1), ((lo[:, 1], hi[:, 0]), -1), ((hi[:, 1], lo[:, 0]), -1),
+                      ((hi[:, 1], hi[:, 0]), 1)):
+        np.add.at(diff, (r, c), v)
+    np.cumsum(diff, axis=0, out=diff)
+    np.cumsum(diff, axis=1, out=diff)
+    return float(np.count_nonzero(diff[:h, :w]) / (w * h))
+
+
+def knn_agreement(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """Mean over all points of |kNN_a(i) ∩ kNN_b(i)| / k (Euclidean, exact; a point is never its own neighbour)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    n = len(a)
+    k = min(k, n - 1)
+    if k < 1:
+        return 1.0
+
+    def neighbours(x: np.ndarray) -> np.ndarray:
+        _, idx = cKDTree(x).query(x, k=k + 1)
+        own = idx == np.arange(n)[:, None]
+        own[~own.any(axis=1), -1] = True     # a duplicate came first: drop the farthest instead
+        return idx[~own].reshape(n, k)
+
+    na, nb = neighbours(a), neighbours(b)
+    common = sum(int((na[s, :, None] == nb[s, None, :]).sum()) for s in
+                 (slice(i, i + 50_000) for i in range(0, n, 50_000)))
+    return common / (n * k)
+
+
+def display_metrics(tsne: np.ndarray, display: np.ndarray, size: float, cols: int, rows: int) -> dict:
+    """How the t-SNE state shows (DISPLAY_TARGETS): `display` placed as the sketch places it (tsne_world),
+    images of side `size`; neighbourhoods compared with the raw map `tsne`."""
+    world = tsne_world(display, cols, rows)
+    return {
+        "display_covered_gt_half": covered_share(world, size),
+        "display_union_coverage": union_coverage(world, size, cols, rows),
+        "display_knn10_agreement": knn_agreement(tsne, display, 10),
+    }
+
+
+def meets_display_targets(metrics: dict) -> bool:
+    """True when display_metrics' values meet every DISPLAY_TARGETS bound."""
+    return (metrics["display_covered_gt_half"] <= DISPLAY_TARGETS["display_covered_gt_half"]
+            and metrics["display_union_coverage"] >= DISPLAY_TARGETS["display_union_coverage"]
+            and metrics["display_knn10_agreement"] >= DISPLAY_TARGETS["display_knn10_agreement"])

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from embed.cli import main
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
-from layoutfile import layout_arrays, read_layout
+from layoutfile import display_arrays, layout_arrays, read_layout
 
 FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
             "purple": (140, 50, 160)}
@@ -76,6 +76,12 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
         # the images sit in sub-folders (their colour families, plus 'broken'): folder names are the labels
         assert {"category_ratio", "same_category_neighbours", "random_same_category"} <= metrics.keys()
         assert metrics["random_same_category"] == pytest.approx(5 * 8 * 7 / (40 * 39))
+        tsne, _ = layout_arrays(doc, name)                 # the t-SNE state is drawn spread, images smaller
+        display, size = display_arrays(doc, name)
+        assert display.shape == tsne.shape and not np.array_equal(display, tsne) and 0 < size < 1
+        # 10-NN agreement is reported; its target is asserted on realistic maps (test_spread): here 5 families
+        # of 8 leave 3 of each image's 10 neighbours to the order of the other families
+        assert 0.5 <= metrics["display_knn10_agreement"] <= 1 and metrics["display_covered_gt_half"] <= 0.1
 
 
 
