@@ -72,7 +72,7 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def check_model_name(name: str) -> None:
-    """Raise UserError unless `name` is a torchvision classification model."""
+    """Raise UserError unless `name` is a packaged model or a torchvision classification model."""
     names = [*PACKAGED, *torchvision.models.list_models(module=torchvision.models)]
     if name not in names:
         close = difflib.get_close_matches(name, names, n=3) or [*PACKAGED, "resnet18", "efficientnet_b0",

@@ -122,6 +122,7 @@ def test_same_seed_gives_the_same_layout_and_second_run_uses_the_cache(built, ca
     assert main([str(images), "-o", str(again), "--cache", str(out.parent / ".cache"), *BUILD_ARGS]) == 0
     printed = capsys.readouterr().out
     assert "0 computed, 40 from cache" in printed
+    assert printed.count("category_ratio=") == 2   # the summary's line of each layout
     first, second = json.loads(out.read_text()), json.loads(again.read_text())
     for doc in (first, second):
         doc.pop("created")
