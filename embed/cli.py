@@ -12,7 +12,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from embed.options import FEATURE_KINDS, BuildOptions
+from embed.options import FEATURE_KINDS, IMAGE_PATHS, BuildOptions
 from layoutfile import UserError, printable
 
 SUBCOMMANDS = ("build", "info", "poster")
@@ -85,7 +85,11 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                           help=f"images per network batch (default {default.batch_size})")
     features.add_argument("--workers", type=int, default=default.workers,
                           help="image-decoding worker processes (default: picked by device and core count; "
-                               "0 = decode in the main process)")
+                               "0 = decode in the main process); with --image-path batch, reader threads")
+    features.add_argument("--image-path", choices=IMAGE_PATHS, default=default.image_path,
+                          help="batch: JPEGs decoded, resized and blurred in batches on the device (nvJPEG on a "
+                               "GPU), other formats as pil; pil: every image decoded by Pillow in worker processes; "
+                               f"auto: batch with a CUDA device, else pil (default {default.image_path})")
     features.add_argument("--cache", type=Path, default=default.cache,
                           help="feature/thumbnail cache folder (default: .cache/ beside the output JSON)")
     layout = parser.add_argument_group("layout")
@@ -101,7 +105,8 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     layout.add_argument("--pca-dims", type=int, default=default.pca_dims,
                         help=f"PCA dimensions before t-SNE (default {default.pca_dims})")
     layout.add_argument("--grid", choices=GRID_METHODS, default=default.grid,
-                        help="grid assignment: lap (exact), rasterfairy, tiles (scalable), auto (picks by N; "
+                        help="grid assignment: lap (exact), fast (tiles + FLAS polish, scalable), tiles (the former "
+                             "scalable method), rasterfairy, auto (lap up to 2,000 images, then fast; "
                              f"default {default.grid})")
     layout.add_argument("--aspect", type=parse_aspect, default=default.aspect,
                         help=f"grid aspect ratio, width:height (default {_ratio(default.aspect)})")

@@ -6,6 +6,12 @@ thumbnail, its mean CIELAB colour, the model's input (the original, one network 
 blocks of every blur level (small Lab grids, no network; see `embed.options.Recipe`). Every batch's
 results are appended to the cache before the next one starts, so an interrupted run resumes losing at
 most one batch, and a run with nothing new never builds the network.
+
+Two ways to make the per-image inputs, chosen by `options.image_path`: the PIL path above, and the
+batched path of `embed.batch_images` (JPEGs decoded and prepared in batches on the feature device,
+nvJPEG on a GPU; other files still go through the PIL code), the default with a CUDA device. Both give
+the same thumbnails and inputs within a grey level or so, and share the cache. Cache writes run in a
+thread, one batch at a time, while the next batch is prepared.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -24,7 +32,7 @@ from tqdm import tqdm
 from embed.blur import blur_square
 from embed.cache import RowStore, RowView, kind_folder_name
 from embed.models import CnnModel, LabModel, cnn_model, lab_model, lab_grid, resolve_device, srgb_to_lab
-from embed.options import FEATURE_KINDS, RECIPE, ExtractOptions
+from embed.options import FEATURE_KINDS, IMAGE_PATHS, RECIPE, ExtractOptions
 from embed.scan import ImageReadError, ImageRecord, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
 from layoutfile import UserError
@@ -60,8 +68,18 @@ class _Plan:
 def colour_blocks(square: np.ndarray, radius: float) -> np.ndarray:
     """The recipe's colour blocks of one (S, S, 3) uint8 image at blur level `radius`: its Lab grids
     (RECIPE.colour_grids) of the blurred image shrunk to RECIPE.colour_side px, one flat float32 row."""
-    small = blur_square(square, radius, RECIPE.colour_side)[None]
-    return np.concatenate([lab_grid(small, cells)[0] for cells in RECIPE.colour_grids])
+    return _lab_blocks(blur_square(square, radius, RECIPE.colour_side))
+
+
+def _lab_blocks(small: np.ndarray) -> np.ndarray:
+    """The Lab grids (RECIPE.colour_grids) of one blurred RECIPE.colour_side-px square, one flat float32 row."""
+    return np.concatenate([lab_grid(small[None], cells)[0] for cells in RECIPE.colour_grids])
+
+
+def _with_colour_blocks(thumb: np.ndarray, colour: np.ndarray, square: np.ndarray,
+                        blurred: dict[float, np.ndarray]) -> tuple:
+    """An image from the batched path (with its blurred small squares) as a PIL-path item (their colour blocks)."""
+    return thumb, colour, square, {radius: _lab_blocks(small) for radius, small in blurred.items()}
 
 
 class _DecodeOnce(Dataset):
@@ -100,6 +118,11 @@ def _collate(items: list) -> dict:
         "features": np.stack([item[2][2] for item in ok]) if ok else None,
         **{r: np.stack([item[2][3][r] for item in ok]) for r in (ok[0][2][3] if ok else {})},
     }
+
+
+def uses_batch_path(image_path: str, device: torch.device) -> bool:
+    """Whether images go through embed.batch_images: 'batch', or 'auto' with a CUDA device."""
+    return image_path == "batch" or (image_path == "auto" and device.type == "cuda")
 
 
 def default_workers(kind: str, device: torch.device) -> int:
@@ -175,6 +198,8 @@ def _check(options: ExtractOptions) -> None:
                         f"and {options.thumb_size}")
     if options.workers is not None and options.workers < 0:
         raise UserError(f"--workers must be 0 or more, not {options.workers}")
+    if options.image_path not in IMAGE_PATHS:
+        raise UserError(f"image path must be one of {', '.join(IMAGE_PATHS)}, not {options.image_path!r}")
 
 
 @dataclass(frozen=True)
@@ -218,13 +243,11 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
 
     Returns (position in `todo`, reason) for each image that failed to decode.
     """
-    workers = 0 if len(todo) <= options.batch_size else options.workers  # starting processes would cost more
-    loader = DataLoader(_DecodeOnce(todo, plan), batch_size=options.batch_size, num_workers=workers,
-                        collate_fn=_collate)
     net = None
     failed: list[tuple[int, str]] = []
-    with tqdm(total=len(todo), desc="features", unit="img", disable=not options.progress) as bar:
-        batches = iter(loader)
+    with (closing(_batches(todo, plan, device, options)) as batches, ThreadPoolExecutor(1) as writer,
+          tqdm(total=len(todo), desc="features", unit="img", disable=not options.progress) as bar):
+        writing: Future | None = None
         while True:
             tick = time.perf_counter()
             batch = next(batches, None)
@@ -233,6 +256,7 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
                 break
             failed += batch["failed"]
             ids = np.array([todo[i].id for i in batch["index"]], dtype=object)
+            appends = []
             for name, store in stores.by_name().items():
                 rows = missing[name][batch["index"]]
                 if not rows.any():
@@ -246,8 +270,33 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
                         tick = time.perf_counter()
                     values = net(values)
                     timer["network"] += time.perf_counter() - tick
-                tick = time.perf_counter()
-                store.append(list(ids[rows]), values)
-                timer["write"] += time.perf_counter() - tick
+                appends.append((store, list(ids[rows]), values))
+            tick = time.perf_counter()
+            if writing is not None:
+                writing.result()   # one batch written at a time, in order; its errors surface here
+            timer["write"] += time.perf_counter() - tick
+            writing = writer.submit(_append_all, appends)
             bar.update(len(batch["index"]) + len(batch["failed"]))
+        if writing is not None:
+            writing.result()
     return failed
+
+
+def _append_all(appends: list[tuple[RowStore, list[str], np.ndarray]]) -> None:
+    """Append one batch's rows, store by store (RowStore.append syncs the rows before their ids)."""
+    for store, ids, values in appends:
+        store.append(ids, values)
+
+
+def _batches(todo: list[ImageRecord], plan: _Plan, device: torch.device, options: ExtractOptions):
+    """Collated batches of the `todo` images' thumbnails, colours, inputs and colour blocks, by the chosen path."""
+    if uses_batch_path(options.image_path, device):
+        from embed.batch_images import prepared_batches
+        fallback = _DecodeOnce(todo, plan).__getitem__   # the PIL path, for files the batch path does not take
+        with closing(prepared_batches(todo, plan, RECIPE.colour_side, device, options.batch_size, fallback,
+                                      finish=_with_colour_blocks, readers=options.workers or 1)) as prepared:
+            yield from map(_collate, prepared)
+    else:
+        workers = 0 if len(todo) <= options.batch_size else options.workers  # starting processes would cost more
+        yield from DataLoader(_DecodeOnce(todo, plan), batch_size=options.batch_size, num_workers=workers,
+                              collate_fn=_collate)

@@ -3,12 +3,15 @@
 Methods (see docs/benchmarks.md, "## Grid", for the measurements behind the choices):
 - ``lap``: exact linear assignment minimising the total squared displacement (lapjv on integer-scaled
   costs; N² memory, about N^2.7 time: a few thousand points).
-- ``tiles``: the grid is split recursively in halves, each half receiving the points that lie over it
-  (as many as it holds), down to tiles of at most `TILE_CELLS` cells solved exactly; exact passes over
-  windows straddling the tile borders then remove the seams. 100k points in ~30 s on 2 busy cores,
-  DPQ16 within ~1 % of ``lap``.
+- ``fast``: balanced tiles of 64 cells solved exactly, then a FLAS polish (embed/fastgrid.py); 100k points
+  in a few CPU seconds, DPQ16 within 2 % of ``lap`` at 4k and above ``tiles`` and ``rasterfairy``.
+- ``tiles``: the previous scalable method, kept for comparison: tiles of 256 cells and exact passes over
+  windows straddling the tile borders (embed/fastgrid.py, without the polish).
 - ``rasterfairy``: Mario Klingemann's RasterFairy (rasterfairy-py3), a fast recursive slicing.
-- ``auto``: ``lap`` up to `LAP_MAX_POINTS`, ``tiles`` above.
+- ``auto``: ``lap`` up to `LAP_MAX_POINTS`, ``fast`` above.
+
+`spread_spare=True` spreads a grid's empty cells like the images (stand-in points drawn from the map), so
+that images added later (embed/repair.py) find free cells near where they land.
 """
 
 from __future__ import annotations
@@ -16,15 +19,15 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 
-import lapjv
 import numpy as np
 
+from embed.fastgrid import SEAM_PASSES, assign_tiled, lap_cells
 from layoutfile import UserError
 
-METHODS = ("auto", "lap", "tiles", "rasterfairy")
+METHODS = ("auto", "lap", "fast", "tiles", "rasterfairy")
 LAP_MAX_POINTS = 2000
-TILE_CELLS = 256
-_COST_SCALE = 2**20  # largest integer cost handed to lapjv
+TILES_CELLS = 256   # tile size of ``tiles`` (its seam windows are 16 × 16)
+_LAP_COST_SCALE = 2**20  # largest integer cost handed to lapjv by ``lap``
 
 
 def grid_shape(n: int, aspect: float = 16 / 9) -> tuple[int, int]:
@@ -45,9 +48,10 @@ def grid_shape(n: int, aspect: float = 16 / 9) -> tuple[int, int]:
     return math.ceil(n / rows), rows
 
 
-def assign_grid(xy: np.ndarray, cols: int, rows: int, method: str = "auto") -> np.ndarray:
+def assign_grid(xy: np.ndarray, cols: int, rows: int, method: str = "auto", *, spread_spare: bool = False) -> np.ndarray:
     """Integer (col, row) for every point of `xy` (N, 2), no two points in one cell. The points are
-    first stretched to cover the grid (each axis on its own), so only their relative layout matters."""
+    first stretched to cover the grid (each axis on its own), so only their relative layout matters.
+    `spread_spare`: empty cells are spread like the points (module docstring)."""
     if method not in METHODS:
         raise UserError(f"unknown grid method {method!r}: choose one of {', '.join(METHODS)}")
     xy = np.asarray(xy, dtype=np.float64)
@@ -59,88 +63,35 @@ def assign_grid(xy: np.ndarray, cols: int, rows: int, method: str = "auto") -> n
     if n == 0:
         return np.empty((0, 2), dtype=np.int64)
     if method == "auto":
-        method = "lap" if n <= LAP_MAX_POINTS else "tiles"
-    points = _fit_to_grid(xy, cols, rows)
+        method = "lap" if n <= LAP_MAX_POINTS else "fast"
+    points = fit_to_grid(xy, cols, rows)
+    if spread_spare and cols * rows > n:
+        points = np.concatenate([points, _stand_ins(points, cols * rows - n, cols, rows)])
     if method == "rasterfairy":
-        return _rasterfairy(points, cols, rows)
+        return _rasterfairy(points, cols, rows)[:n]
     if method == "lap":
-        cell = _lap(points, np.arange(cols * rows), rows)
+        cell = lap_cells(points, np.arange(cols * rows), rows, recentre=False, scale=_LAP_COST_SCALE)
+    elif method == "fast":
+        cell = assign_tiled(points, cols, rows)
     else:
-        cell = _tiles(points, cols, rows)
+        cell = assign_tiled(points, cols, rows, tile_cells=TILES_CELLS, window_side=math.isqrt(TILES_CELLS),
+                            seam_passes=SEAM_PASSES, polish=False)
+    cell = cell[:n]
     return np.stack([cell // rows, cell % rows], axis=1)
 
 
-def _fit_to_grid(xy: np.ndarray, cols: int, rows: int) -> np.ndarray:
+def fit_to_grid(xy: np.ndarray, cols: int, rows: int) -> np.ndarray:
     """Stretch each axis of the points onto [0, cols] × [0, rows]; a flat axis goes to the middle."""
     lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
     unit = np.divide(xy - lo, span, out=np.full_like(xy, 0.5), where=span > 0)
     return unit * np.array([cols, rows], dtype=np.float64)
 
 
-def _lap(points: np.ndarray, cells: np.ndarray, rows: int) -> np.ndarray:
-    """Exact assignment of `points` (grid units) to the flat cell indices `cells` (col * rows + row),
-    minimising total squared distance to the cell centres; returns each point's cell."""
-    n = len(points)
-    if n == 0:
-        return np.empty(0, dtype=np.int64)
-    centres = np.stack([cells // rows, cells % rows], axis=1) + 0.5
-    cost = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-    top = cost.max()
-    square = np.zeros((len(cells), len(cells)), dtype=np.int32)  # zero-cost dummy rows for empty cells
-    square[:n] = np.rint(cost * (_COST_SCALE / top)) if top > 0 else 0
-    column_of_row = lapjv.lapjv(square)[0]
-    return cells[column_of_row[:n]]
-
-
-def _tiles(points: np.ndarray, cols: int, rows: int) -> np.ndarray:
-    """Recursive halving into tiles of at most TILE_CELLS cells with exact assignment inside each tile,
-    then exact passes over windows straddling the tile borders."""
-    cell = np.empty(len(points), dtype=np.int64)
-    pending = [(np.arange(len(points)), 0, 0, cols, rows)]
-    while pending:
-        idx, x0, y0, w, h = pending.pop()
-        if w * h <= TILE_CELLS:
-            cell[idx] = _lap(points[idx], _rect_cells(x0, y0, w, h, rows), rows)
-            continue
-        axis, half = (0, w // 2) if w >= h else (1, h // 2)
-        first_cells = half * h if axis == 0 else w * half
-        coord = points[idx, axis]
-        cut = (x0, y0)[axis] + half
-        first = int(np.clip((coord < cut).sum(), len(idx) - (w * h - first_cells), first_cells))
-        order = np.argsort(coord, kind="stable")
-        lo, hi = idx[order[:first]], idx[order[first:]]
-        if axis == 0:
-            pending += [(lo, x0, y0, half, h), (hi, x0 + half, y0, w - half, h)]
-        else:
-            pending += [(lo, x0, y0, w, half), (hi, x0, y0 + half, w, h - half)]
-    if cols * rows > TILE_CELLS:
-        _refine(points, cell, cols, rows)
-    return cell
-
-
-def _refine(points: np.ndarray, cell: np.ndarray, cols: int, rows: int) -> None:
-    """Re-solve exactly, in place, the points inside square windows of about TILE_CELLS cells laid out
-    with offsets of half a window (across, down, then both), so that tile seams are optimised too."""
-    side = math.isqrt(TILE_CELLS)
-    occupant = np.full(cols * rows, -1, dtype=np.int64)
-    occupant[cell] = np.arange(len(cell))
-    for shift_x, shift_y in ((side // 2, 0), (0, side // 2), (side // 2, side // 2)):
-        for x0 in range(-shift_x, cols, side):
-            for y0 in range(-shift_y, rows, side):
-                xa, ya = max(x0, 0), max(y0, 0)
-                cells = _rect_cells(xa, ya, min(x0 + side, cols) - xa, min(y0 + side, rows) - ya, rows)
-                idx = occupant[cells]
-                idx = idx[idx >= 0]
-                new = _lap(points[idx], cells, rows)
-                occupant[cells] = -1
-                occupant[new] = idx
-                cell[idx] = new
-
-
-def _rect_cells(x0: int, y0: int, w: int, h: int, rows: int) -> np.ndarray:
-    """Flat indices (col * rows + row) of the cells of a rectangle."""
-    c, r = np.meshgrid(np.arange(x0, x0 + w), np.arange(y0, y0 + h), indexing="ij")
-    return (c * rows + r).ravel()
+def _stand_ins(points: np.ndarray, count: int, cols: int, rows: int) -> np.ndarray:
+    """`count` stand-in points for empty cells, drawn from `points` (fixed seed) and jittered by half a cell."""
+    rng = np.random.default_rng(0)
+    drawn = points[rng.choice(len(points), count, replace=count > len(points))] + rng.normal(0, 0.5, (count, 2))
+    return np.clip(drawn, 0.0, np.array([cols, rows]) - 1e-9)
 
 
 @contextmanager
@@ -168,7 +119,7 @@ def _rasterfairy(points: np.ndarray, cols: int, rows: int) -> np.ndarray:
         crowd = np.bincount(col_row[:, 0] * rows + col_row[:, 1], minlength=cols * rows)
         empty = np.argsort(crowd, kind="stable")[:spare]
         points = np.concatenate([points, np.stack([empty // rows, empty % rows], axis=1) + 0.5])
-    spread = points * (_COST_SCALE / max(cols, rows))
+    spread = points * (_LAP_COST_SCALE / max(cols, rows))
     with _numpy_float_alias():
         placed, _ = rasterfairy.transformPointCloud2D(spread, target=(cols, rows))
     return np.rint(placed[:n]).astype(np.int64)

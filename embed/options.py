@@ -12,6 +12,7 @@ from pathlib import Path
 
 DEFAULT_MODEL = "efficientnet_lite0"   # pretrained, shipped as a PyPI wheel: works offline (see embed/models.py)
 FEATURE_KINDS = ("cnn", "lab")         # cnn: network features of the original; lab: its 8×8 CIELAB grid, no network
+IMAGE_PATHS = ("auto", "batch", "pil")   # how images become network inputs (embed/extract.py)
 
 # The options a layout depends on: a change to any of them makes a new layout (embed/fingerprint.py).
 LAYOUT_FIELDS = ("features", "model", "blur", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "atlas_cells")
@@ -57,6 +58,8 @@ class ExtractOptions:
     device: str = "auto"                           # auto, cpu, cuda or mps
     batch_size: int = 32                           # images per network batch
     workers: int | None = None                     # decoding processes (None: picked by device and cores)
+    image_path: str = "auto"                       # batch: JPEGs decoded in batches on the device; pil; auto:
+                                                   # batch with a CUDA device, else pil
     progress: bool = True                          # progress bars
 
 
@@ -74,11 +77,12 @@ class BuildOptions:
     device: str = ExtractOptions.device
     batch_size: int = ExtractOptions.batch_size
     workers: int | None = ExtractOptions.workers
+    image_path: str = ExtractOptions.image_path
     perplexity: float = 30.0                       # t-SNE perplexity
     seed: int = ExtractOptions.seed                # same input and seed → same JSON
     fresh: bool = False                            # lay out from scratch instead of continuing the saved map
     pca_dims: int = 50                             # PCA dimensions before t-SNE
-    grid: str = "auto"                             # grid assignment: auto, lap, tiles or rasterfairy
+    grid: str = "auto"                             # grid assignment: auto, lap, fast, tiles or rasterfairy
     aspect: float = 16 / 9                         # grid width / height
     fit: str = ExtractOptions.fit
     atlas_cells: tuple[int, ...] = (32, 128)       # atlas levels of detail, cell sizes in px
@@ -115,7 +119,7 @@ class BuildOptions:
         return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
                               blur_radii=tuple(self.blur_levels), thumb_size=max(self.atlas_cells), fit=self.fit,
                               device=self.device, batch_size=self.batch_size, workers=self.workers,
-                              progress=self.progress)
+                              image_path=self.image_path, progress=self.progress)
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,7 @@ def test_thumbnails_are_the_square_thumbnails_of_the_image(make_images, tmp_path
 def test_bad_options_are_one_line_errors(make_images, tmp_path):
     records, _ = records_of(make_images, 1)
     for options, words in (({"fit": "stretch"}, "fit"), ({"batch_size": 0}, "batch size"),
-                           ({"workers": -1}, "--workers"), ({"kind": "sift"}, "feature kind")):
+                           ({"workers": -1}, "--workers"), ({"kind": "sift"}, "feature kind"),
+                           ({"image_path": "gpu"}, "image path")):
         with pytest.raises(UserError, match=words):
             extract(records, tmp_path / "cache", replace(LAB, **options))
