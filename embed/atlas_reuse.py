@@ -15,13 +15,13 @@ from layoutfile import file_digest
 MAX_EMPTY_SLOTS = 0.10   # with more of the slots empty than this (images removed), the atlas is drawn afresh
 
 
-def continued_slots(previous: dict, ids: list[str], new_order: np.ndarray, out_dir: Path, rel_prefix: str,
+def continued_slots(previous: dict, ids: list[str], order: np.ndarray, out_dir: Path, rel_prefix: str,
                     cell_sizes: tuple[int, ...], cells_per_side: int
                     ) -> tuple[np.ndarray, dict[int, list[tuple[str, int, str]]]] | None:
     """(slot of each of `ids`, {sheet: [(file, bytes, blake2b) per level]} to reuse) continuing the atlas of
     the layout document `previous`, written beside `out_dir`; None when it cannot be continued (other cell
     sizes or sheet size, sheets elsewhere, no recorded digests, too many empty slots). New images fill the
-    free slots in the order `new_order` (their indices in `ids`, e.g. by blur grid position)."""
+    free slots in the order they have in `order` (all indices of `ids`, e.g. by blur grid position)."""
     levels = previous["atlas"]["levels"]
     k2 = cells_per_side * cells_per_side
     if ([level["cell_px"] for level in levels] != list(cell_sizes)
@@ -33,6 +33,7 @@ def continued_slots(previous: dict, ids: list[str], new_order: np.ndarray, out_d
     taken = np.zeros(max(len(levels[0]["files"]) * k2, slots.max(initial=-1) + 1), dtype=bool)
     taken[slots[slots >= 0]] = True
     free = np.flatnonzero(~taken)
+    new_order = np.asarray(order)[slots[order] < 0]
     needed = len(new_order)
     free = np.concatenate([free, len(taken) + np.arange(max(0, needed - len(free)))])[:needed]
     slots[new_order] = free

@@ -152,8 +152,7 @@ def _atlas_slots(previous: dict | None, kept_map: KeptMap | None, ids: list[str]
     (embed/atlas_reuse.py), new images in blur-grid order; otherwise every slot follows the blur grid."""
     order = atlas_order(blur.map.grid)
     if kept_map is not None and previous is not None and previous["params"].get("fit") == options.fit:
-        new_order = order[kept_map.new[order]]
-        continued = continued_slots(previous, ids, new_order, plan.output.parent, atlas_folder(plan.output).name,
+        continued = continued_slots(previous, ids, order, plan.output.parent, atlas_folder(plan.output).name,
                                     tuple(sorted(options.atlas_cells)), CELLS_PER_SIDE)
         if continued is not None:
             slots, reuse = continued

@@ -112,10 +112,10 @@ def test_continued_atlas_keeps_old_slots_and_redraws_only_the_changed_sheets(tmp
 
     now = ids[:5] + ids[6:] + ["new0", "new1"]   # id5 (sheet 1) removed, two added
     rows = np.r_[0:5, 6:12, 12:14]
-    slots, reuse = continued_slots(previous, now, np.array([11, 12]), tmp_path, "a", (4, 8), 2)
+    slots, reuse = continued_slots(previous, now, np.arange(13)[::-1], tmp_path, "a", (4, 8), 2)
     old_slots = sheets * 4 + cells
     assert np.array_equal(slots[:11], old_slots[np.r_[0:5, 6:12]])
-    assert slots[11] == old_slots[5] and slots[12] == 12   # the freed slot first, then a new sheet
+    assert slots[12] == old_slots[5] and slots[11] == 12   # in `order`: the freed slot first, then a new sheet
     assert sorted(reuse) == [0]   # sheet 1 changed, sheet 2's file was tampered with
     new_levels, new_sheets, new_cells = write_atlases(thumbs[rows], tmp_path, "a", (4, 8), cells_per_side=2,
                                                       progress=False, slots=slots, reuse=reuse)
