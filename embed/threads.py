@@ -2,8 +2,8 @@
 
 libgomp's default lets a thread that finished its share spin for a while before sleeping: cheap
 back-to-back parallel regions on an idle machine. On a machine whose cores are busy, the spinning threads
-steal the time slices the working ones need; measured on a shared 2-core machine (docs/benchmarks.md,
-"t-SNE"): openTSNE 20k used 20 % more CPU time and 1.6× the wall time unset than with PASSIVE.
+steal the time slices the working ones need: on the shared 2-core project machine, openTSNE at 20k used
+20 % less CPU time and 36 % less wall time with PASSIVE than unset (docs/benchmarks.md, "t-SNE").
 """
 
 from __future__ import annotations
