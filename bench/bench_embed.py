@@ -12,8 +12,8 @@ Per run: seconds per pipeline stage, run_build's wall time, and peak memory: the
 maxrss (exact, getrusage) and the sampled peak of the process tree's summed PSS (main + DataLoader
 workers; forked workers share pages, which PSS splits between them instead of counting them twice).
 
-Synthetic part (per N): no images; N × `--dims` float32 feature vectors per blur level (4 levels,
-clustered and non-negative like pooled CNN activations) and random Lab colours, then the stages that
+Synthetic part (per N): no images; N × `--dims` float32 feature vectors (clustered and non-negative like
+pooled CNN activations), one blur level's colour blocks and random Lab colours, then the stages that
 follow feature extraction as `run_build` calls them — layout_features, compute_layouts (t-SNE +
 Procrustes, grid, metrics), write_atlases (optional, from thumbnails cycled over 2,000 synthetic ones)
 and the layout JSON — timed with per-stage peak RSS, in one subprocess.
@@ -38,10 +38,11 @@ import numpy as np
 import psutil
 from PIL import Image, ImageDraw, ImageFilter
 
+from embed.options import RECIPE
+
 REPO = Path(__file__).resolve().parents[1]
 MiB = 2**20
 IMAGE_SIZE = (256, 192)
-BLUR_LEVELS = (0.0, 2.0, 8.0, 32.0)  # the CLI default, as radii of the synthetic feature levels
 
 
 # ---------------------------------------------------------------- memory sampling
@@ -167,15 +168,18 @@ def child_build(result_path: Path, options: dict) -> None:
 
 # ---------------------------------------------------------------- child: synthetic post-feature stages
 
-def synthetic_features(n: int, dims: int, levels: tuple[float, ...], seed: int = 0,
-                       chunk: int = 10_000) -> tuple[dict[float, np.ndarray], np.ndarray]:
-    """Clustered, non-negative float32 features per blur level and Lab colours, like pooled CNN outputs:
-    an object latent (60 clusters) and a colour latent (12 clusters); blurrier levels see more colour."""
+def synthetic_features(n: int, dims: int, seed: int = 0,
+                       chunk: int = 10_000) -> tuple[np.ndarray, dict[float, np.ndarray], np.ndarray]:
+    """Clustered, non-negative float32 features like pooled CNN outputs of the originals (an object latent, 60
+    clusters, with a little of a colour latent, 12 clusters), colour blocks of one blur level (RECIPE.colour_dims
+    Lab values made from the colour latent) and mean Lab colours."""
     rng = np.random.default_rng(seed)
     obj_centres, col_centres = rng.normal(0, 3, (60, 32)), rng.normal(0, 3, (12, 8))
     obj_label, col_label = rng.integers(60, size=n), rng.integers(12, size=n)
-    weights = {r: rng.normal(0, 1 / math.sqrt(40), (40, dims)) for r in levels}
-    features = {r: np.empty((n, dims), dtype=np.float32) for r in levels}
+    weights = rng.normal(0, 1 / math.sqrt(40), (40, dims))
+    to_blocks = rng.normal(0, 5, (8, RECIPE.colour_dims))
+    features = np.empty((n, dims), dtype=np.float32)
+    blocks = np.empty((n, RECIPE.colour_dims), dtype=np.float32)
     colours = np.empty((n, 3), dtype=np.float32)
     for start in range(0, n, chunk):
         rows = slice(start, min(start + chunk, n))
@@ -183,12 +187,10 @@ def synthetic_features(n: int, dims: int, levels: tuple[float, ...], seed: int =
         obj = obj_centres[obj_label[rows]] + rng.normal(0, 1, (m, 32))
         col = col_centres[col_label[rows]] + rng.normal(0, 0.7, (m, 8))
         colours[rows] = np.clip(col[:, :3] * [10, 15, 15] + [55, 0, 0], [0, -100, -100], [100, 100, 100])
-        for i, r in enumerate(levels):
-            share = i / max(len(levels) - 1, 1)  # 0 = original (objects) … 1 = blurriest (colour)
-            latent = np.concatenate([obj * (1 - 0.8 * share), col * (0.2 + share)], axis=1)
-            act = latent @ weights[r] + rng.normal(0, 0.5, (m, dims))
-            features[r][rows] = np.maximum(act, 0)
-    return features, colours
+        blocks[rows] = col @ to_blocks + rng.normal(0, 2, (m, RECIPE.colour_dims))
+        latent = np.concatenate([obj, col * 0.2], axis=1)
+        features[rows] = np.maximum(latent @ weights + rng.normal(0, 0.5, (m, dims)), 0)
+    return features, {8.0: blocks}, colours
 
 
 class CycledThumbs:
@@ -209,7 +211,7 @@ class CycledThumbs:
 def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: Path, seed: int = 0) -> None:
     """Post-feature stages of run_build on synthetic features; per-stage seconds and peak RSS as JSON."""
     from embed import __version__
-    from embed.combine import blur_layout_levels, layout_features
+    from embed.combine import layout_features
     from embed.layouts import compute_layouts
     from embed.options import BuildOptions
     from embed.thumbs import write_atlases
@@ -231,7 +233,7 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
 
     options = BuildOptions(images=out_dir, seed=seed, quiet=True)
     with stage("synthetic features (not a pipeline stage)"):
-        features, colours = synthetic_features(n, dims, BLUR_LEVELS, seed)
+        features, blocks, colours = synthetic_features(n, dims, seed)
     if atlas:
         thumbs = CycledThumbs(n, 128)
         with stage("atlas (32 + 128 px)"):
@@ -243,9 +245,8 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
                   for c in (32, 128)]
         sheets, cells = np.arange(n) // per_sheet, np.arange(n) % per_sheet
     with stage("layout_features"):
-        blur_only = blur_layout_levels([r for r in BLUR_LEVELS if r > 0], None)
-        layout = layout_features(features, blur_only)
-    layouts, (cols, rows) = compute_layouts(layout, colours, options, None, stage)
+        layout = layout_features(features, blocks, "cnn")
+    layouts, (cols, rows) = compute_layouts(layout, colours, None, options, None, stage)
     with stage("write (layout JSON)"):
         images = [{"id": f"{i:040x}", "path": f"{i // 1000:03d}/gen_{i:06d}.jpg", "width": 256, "height": 192,
                    "atlas_sheet": int(s), "atlas_cell": int(c)} for i, (s, c) in enumerate(zip(sheets, cells))]
@@ -254,7 +255,7 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
                            layouts={name: lay.contract_entry() for name, lay in layouts.items()}, skipped=[])
         write_layout(out_dir / "synthetic.json", doc)
     sampler.stop()
-    result = {"n": n, "dims": dims, "levels": len(BLUR_LEVELS), "stages": stages, "maxrss": maxrss_bytes(),
+    result = {"n": n, "dims": dims, "stages": stages, "maxrss": maxrss_bytes(),
               "metrics": {name: lay.metrics for name, lay in layouts.items()}}
     result_path.write_text(json.dumps(result))
 
@@ -357,7 +358,7 @@ def main() -> None:
                         help="image counts for the cold/warm/+1 %% pipeline runs (default 1000; none: skip)")
     parser.add_argument("--synthetic-n", type=int, nargs="*", default=[],
                         help="point counts for the synthetic post-feature stages (e.g. 100000)")
-    parser.add_argument("--dims", type=int, default=512, help="synthetic feature dimensions per level (default 512)")
+    parser.add_argument("--dims", type=int, default=512, help="synthetic feature dimensions (default 512)")
     parser.add_argument("--no-atlas", action="store_true", help="synthetic part: skip write_atlases")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench_embed"), help="images, caches and outputs")
     parser.add_argument("--model", default="resnet18")
@@ -384,8 +385,8 @@ def main() -> None:
         print(f"\nPipeline on generated images ({', '.join(f'{k}={v}' for k, v in options.items())}):\n")
         print(image_table(runs, args.markdown))
     for result in synthetic:
-        print(f"\nPost-feature stages on synthetic features ({result['n']:,} × {result['dims']}-d float32 × "
-              f"{result['levels']} levels):\n")
+        print(f"\nPost-feature stages on synthetic features ({result['n']:,} × {result['dims']}-d float32 "
+              "+ colour blocks):\n")
         print(synthetic_table(result, args.markdown))
         for name, metrics in result["metrics"].items():
             print(f"{name}: " + ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"

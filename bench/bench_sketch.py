@@ -8,7 +8,7 @@ Run under a display, e.g.:
 
 Prints one table row per size: start-up (JSON read → every sheet loaded and drawn), Scene(), one toggle
 (numpy + buffer upload), the draw call, ms/frame of both paths (wall time between frames, median,
-best of REPEATS runs) and their ratio.
+best of REPEATS runs) and their ratio. bench/bench_flights.py times the real gallery flying a real layout.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def make_sketches():
 
         def settings(self):
             self.size(*WINDOW, self.P2D)
+            self.no_smooth()   # as the gallery draws
 
         def setup(self):
             self.frame_rate(1000)
@@ -148,7 +149,7 @@ def make_sketches():
             atlas.dispose()
             self.paths, self.sheet, self.uv = atlas.levels[0]["paths"], atlas.sheet, atlas.uv(0)
             view = View(self.width, self.height, self.doc["grid"]["cols"], self.doc["grid"]["rows"])
-            centres = world_positions(self.doc)["blur", "grid"]
+            centres = world_positions(self.doc)["blur", "grid"][:, :2]
             corners = np.array([[-0.47, -0.47], [0.47, -0.47], [0.47, 0.47], [-0.47, 0.47]])
             self.corners_xy = (centres[:, None, :] + corners) * view.scale + [view.offset_x, view.offset_y]
             self.right, self.down = corners[:, 0] > 0, corners[:, 1] > 0

@@ -8,6 +8,13 @@ rewritten (blur and combined swapped), so hot reload and its texture uploads are
 every --osc-every seconds an OSC /gallery/next is sent to the sketch over UDP. Prints a table of
 frames drawn and resident memory (Python + JVM, one process) once per --sample-every seconds and a
 summary: memory at start (after a warm-up) and end, and the growth over the second half of the run.
+
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python bench/soak.py LAYOUT.json --reloads 20
+
+With --reloads N the run is a reload test instead: the layout is rewritten as soon as the previous
+reload has taken over and its atlas is in (and --reload-gap seconds have passed), N times; resident memory
+is read after the first load and after every reload, and the summary gives memory after the last reload
+as a multiple of memory after the first load (issue 9: at most 1.3).
 """
 
 from __future__ import annotations
@@ -28,8 +35,6 @@ from sketches.lib.installation import Installation, gl_facts, setup_logging
 from sketches.lib.layout import load_layout
 from sketches.lib.preflight import require_display_and_java
 
-BACKGROUND = 24
-
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -45,6 +50,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds between table rows (default 60)")
     parser.add_argument("--warm-up", type=float, default=30.0, metavar="S",
                         help="seconds before the 'start' memory reading (default 30)")
+    parser.add_argument("--reloads", type=int, default=0, metavar="N",
+                        help="reload test: N hot reloads back to back, memory after each (default 0: off)")
+    parser.add_argument("--reload-gap", type=float, default=3.0, metavar="S",
+                        help="with --reloads: seconds a loaded layout is shown before the next reload (default 3)")
     parser.add_argument("--log", type=Path, help="log file (default: in the temporary folder, printed at the end)")
     args = parser.parse_args(argv)
     args.width, args.height = (int(v) for v in args.size.lower().split("x"))
@@ -81,11 +90,12 @@ def main(argv: list[str]) -> int:
     import py5
     from pythonosc.udp_client import SimpleUDPClient
 
-    from sketches.lib.scene import Scene
+    from sketches.lib.scene import BACKGROUND, Scene
 
     class Soak(py5.Sketch):
         def settings(self):
             self.size(args.width, args.height, self.P2D)
+            self.no_smooth()   # as the gallery draws
 
         def setup(self):
             first = installation.player.playlist.steps[0]
@@ -97,6 +107,9 @@ def main(argv: list[str]) -> int:
             self.runtime = jpype.JClass("java.lang.Runtime").getRuntime()
             self.next_sample, self.reloads, self.osc_sent = 0.0, 0, 0
             self.docs = [doc, swapped_layouts(doc)]
+            self.loaded_at: float | None = None      # --reloads: when the current layout was fully in
+            self.replaced: dict | None = None        # --reloads: the document the last rewrite replaces
+            self.after_reload: list[tuple[int, float, float]] = []   # (reloads so far, resident MiB, JVM heap MiB)
 
         def now(self) -> float:
             return self.millis() / 1000
@@ -109,7 +122,9 @@ def main(argv: list[str]) -> int:
             if now >= self.next_sample:
                 self.sample(now)
                 self.next_sample += args.sample_every
-            if args.reload_every and now >= (self.reloads + 1) * args.reload_every:
+            if args.reloads:
+                self.reload_test(now)
+            elif args.reload_every and now >= (self.reloads + 1) * args.reload_every:
                 self.reloads += 1
                 write_text_atomic(layout_copy, json.dumps(self.docs[self.reloads % 2]))
             if args.osc_every and now >= (self.osc_sent + 1) * args.osc_every:
@@ -120,10 +135,35 @@ def main(argv: list[str]) -> int:
                     self.sample(now)
                 self.exit_sketch()
 
-        def sample(self, now: float) -> None:
+        def reload_test(self, now: float) -> None:
+            """Rewrite the layout once the last rewrite has taken over, its atlas is in, the sharper level
+            too where the view needs it (nothing is being read), and it has been shown --reload-gap seconds;
+            read memory just before each rewrite (and after the last reload)."""
+            scene = self.scene
+            if scene.doc is self.replaced or scene.reloading or scene.is_animating(now) or not scene.is_sharp():
+                self.loaded_at = None
+                return
+            if self.loaded_at is None:
+                self.loaded_at = now
+            if now - self.loaded_at < args.reload_gap:
+                return
+            _, _, rss, java_heap = self.reading(now)
+            self.after_reload.append((self.reloads, rss, java_heap))
+            if self.reloads == args.reloads:
+                self.sample(now)
+                self.exit_sketch()
+                return
+            self.reloads += 1
+            self.replaced, self.loaded_at = scene.doc, None
+            write_text_atomic(layout_copy, json.dumps(self.docs[self.reloads % 2]))
+
+        def reading(self, now: float) -> tuple[float, int, float, float]:
             """(seconds, frames drawn, resident MiB, JVM heap in use MiB)"""
             java_heap = (self.runtime.totalMemory() - self.runtime.freeMemory()) / 2**20
-            self.samples.append((now, self.frame_count, self.process.memory_info().rss / 2**20, java_heap))
+            return now, self.frame_count, self.process.memory_info().rss / 2**20, java_heap
+
+        def sample(self, now: float) -> None:
+            self.samples.append(self.reading(now))
 
     sketch = Soak()
     started = time.perf_counter()
@@ -154,6 +194,14 @@ def report(sketch, args: argparse.Namespace, gl: str, wall: float, log_file: Pat
           f"layout reloads: {sketch.reloads}")
     print(f"resident memory: {start[2]:.0f} MiB at {start[0]:.0f} s (start, after warm-up), {end_rss:.0f} MiB at end, "
           f"max {max(s[2] for s in samples):.0f} MiB; second half {end_rss - half[2]:+.0f} MiB")
+    if args.reloads:
+        first = sketch.after_reload[0][1]
+        print(f"{'reloads':>8} {'RSS MiB':>8} {'x first':>8} {'JVM heap MiB':>13}")
+        for reloads, rss, java_heap in sketch.after_reload:
+            print(f"{reloads:8d} {rss:8.0f} {rss / first:8.2f} {java_heap:13.0f}")
+        reloads, last, _ = sketch.after_reload[-1]
+        print(f"resident memory after {reloads} reloads: {last:.0f} MiB = {last / first:.2f} x after the first load "
+              f"({first:.0f} MiB)")
     print(f"log: {log_file}")
 
 

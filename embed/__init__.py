@@ -6,4 +6,4 @@ from embed.threads import apply_wait_policy
 # is imported (embed/threads.py: PASSIVE on a small or busy machine, the runtime's default otherwise).
 apply_wait_policy()
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

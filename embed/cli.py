@@ -67,18 +67,18 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="layout JSON to write; atlases go beside it (default: out/<folder name>.json)")
     features = parser.add_argument_group("features")
     features.add_argument("--features", choices=FEATURE_KINDS, default=default.features,
-                          help=f"cnn: torchvision network features; lab: small blurred CIELAB thumbnails, no "
-                               f"network, colour only (default {default.features})")
+                          help=f"cnn: network features of each image; lab: its 8x8 CIELAB colour grid, no network "
+                               f"(default {default.features}). The blur layout uses colour alone either way")
     features.add_argument("--model", default=default.model,
-                          help=f"torchvision model name (default {default.model}); its pooled penultimate layer is used")
+                          help=f"network (default {default.model}, pretrained and installed with the package: no "
+                               "download); any torchvision model name also works, its pooled penultimate layer used")
     features.add_argument("--weights", default=default.weights,
-                          help="'default' = the model's pretrained weights (downloaded once to the torch cache), "
-                               "a local .pth state-dict file (offline machines), or 'random' (seeded random init)")
+                          help="'default' = the model's pretrained weights (torchvision's are downloaded once to the "
+                               "torch cache), a local .pth state-dict file, or 'random' (seeded random init, for "
+                               "quick tests: features without meaning)")
     features.add_argument("--blur", type=parse_float_list, default=default.blur, metavar="R,R,…",
-                          help="blur levels: Gaussian sigma as on a 224-px image (scales with image size); "
-                               f"0 is the original (default {_listed(default.blur)})")
-    features.add_argument("--blur-layout", type=parse_float_list, default=default.blur_layout, metavar="R,R,…",
-                          help="levels the blur layout uses (default: the levels >= 8, or the largest)")
+                          help="blur levels of the colour blocks: Gaussian sigma as on a 224-px image (scales with "
+                               f"image size); 0 is the original (default {_listed(default.blur)})")
     features.add_argument("--device", default=default.device, choices=("auto", "cpu", "cuda", "mps"),
                           help=f"where the network runs (default {default.device}: cuda, then mps, then cpu)")
     features.add_argument("--batch-size", type=int, default=default.batch_size,

@@ -1,12 +1,11 @@
-"""Decode-once feature extraction: thumbnails, mean colours and per-blur-level features, cached on disk.
+"""Decode-once feature extraction: thumbnails, mean colours, features and colour blocks, cached on disk.
 
 Only images missing from the cache are decoded. DataLoader workers decode each such image once (at
 the smallest scale that still serves the largest output), and from that one decode make its
-thumbnail, its mean CIELAB colour and every blur level's network input (heavily blurred levels at a
-reduced size, see `embed.blur`). Inputs of the same size — the original and blurred copies alike —
-go through the network in one batch. Every batch's results are appended to the cache before the
-next one starts, so an interrupted run resumes losing at most one batch, and a run with nothing new
-never builds the network.
+thumbnail, its mean CIELAB colour, the model's input (the original, one network pass) and the colour
+blocks of every blur level (small Lab grids, no network; see `embed.options.Recipe`). Every batch's
+results are appended to the cache before the next one starts, so an interrupted run resumes losing at
+most one batch, and a run with nothing new never builds the network.
 """
 
 from __future__ import annotations
@@ -24,8 +23,8 @@ from tqdm import tqdm
 
 from embed.blur import blur_square
 from embed.cache import RowStore, RowView, kind_folder_name
-from embed.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device, srgb_to_lab
-from embed.options import FEATURE_KINDS, ExtractOptions
+from embed.models import CnnModel, LabModel, cnn_model, lab_model, lab_grid, resolve_device, srgb_to_lab
+from embed.options import FEATURE_KINDS, RECIPE, ExtractOptions
 from embed.scan import ImageReadError, ImageRecord, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
 from layoutfile import UserError
@@ -39,7 +38,8 @@ class Extracted:
 
     records: list[ImageRecord]
     thumbs: RowView                       # (N, S, S, 3) uint8, read from the cache's memory map on access
-    features: dict[float, np.ndarray]     # blur radius → (N, D) float32
+    features: np.ndarray                  # (N, D) float32: the model's features of the original
+    colour_blocks: dict[float, np.ndarray]   # blur level → (N, RECIPE.colour_dims) Lab grids of the blurred image
     colours: np.ndarray                   # (N, 3) mean CIELAB colour of each thumbnail
     failed: list[tuple[str, str]]         # (rel path, reason) of images whose decode failed
     weights_tag: str
@@ -53,12 +53,19 @@ class _Plan:
     thumb_size: int
     fit: str
     background: tuple[int, int, int]
-    base_size: int
-    levels: tuple[tuple[float, int], ...]  # (blur radius, network input side)
+    base_size: int                        # the model's input side
+    levels: tuple[float, ...]             # blur levels of the colour blocks
+
+
+def colour_blocks(square: np.ndarray, radius: float) -> np.ndarray:
+    """The recipe's colour blocks of one (S, S, 3) uint8 image at blur level `radius`: its Lab grids
+    (RECIPE.colour_grids) of the blurred image shrunk to RECIPE.colour_side px, one flat float32 row."""
+    small = blur_square(square, radius, RECIPE.colour_side)[None]
+    return np.concatenate([lab_grid(small, cells)[0] for cells in RECIPE.colour_grids])
 
 
 class _DecodeOnce(Dataset):
-    """Item i: (i, None, (thumb, colour, {radius: input})) or (i, failure reason, None)."""
+    """Item i: (i, None, (thumb, colour, network input, {radius: colour blocks})) or (i, failure reason, None)."""
 
     def __init__(self, records: list[ImageRecord], plan: _Plan):
         self.records, self.plan = records, plan
@@ -79,8 +86,8 @@ class _DecodeOnce(Dataset):
         except DECODE_ERRORS as exc:
             return i, f"cannot decode ({' '.join(str(exc).split())[:120]})", None
         colour = srgb_to_lab(thumb).reshape(-1, 3).mean(axis=0)
-        inputs = {radius: blur_square(square, radius, size) for radius, size in plan.levels}
-        return i, None, (thumb, colour, inputs)
+        blocks = {radius: colour_blocks(square, radius) for radius in plan.levels}
+        return i, None, (thumb, colour, square, blocks)
 
 
 def _collate(items: list) -> dict:
@@ -90,7 +97,8 @@ def _collate(items: list) -> dict:
         "failed": [(item[0], item[1]) for item in items if item[2] is None],
         "thumbs": np.stack([item[2][0] for item in ok]) if ok else None,
         "colours": np.stack([item[2][1] for item in ok]) if ok else None,
-        "inputs": {r: np.stack([item[2][2][r] for item in ok]) for r in (ok[0][2][2] if ok else {})},
+        "features": np.stack([item[2][2] for item in ok]) if ok else None,
+        **{r: np.stack([item[2][3][r] for item in ok]) for r in (ok[0][2][3] if ok else {})},
     }
 
 
@@ -104,11 +112,12 @@ def default_workers(kind: str, device: torch.device) -> int:
 
 def extract(records: list[ImageRecord], cache_dir: str | os.PathLike,
             options: ExtractOptions = ExtractOptions()) -> Extracted:
-    """Thumbnails, mean colours and features of every record, computing only what the cache lacks.
+    """Thumbnails, mean colours, features and colour blocks of every record, computing only what the cache lacks.
 
-    `options.kind="cnn"`: the pooled penultimate layer of `options.model` with `options.weights`
-    ('default', 'random' or a .pth file); `kind="lab"`: an 8×8 grid of CIELAB colours per blur level,
-    no network. Images that fail to decode are left out and listed in `failed`.
+    Features of the original: `options.kind="cnn"`: the pooled features of `options.model` with
+    `options.weights` ('default', 'random' or a .pth file); `kind="lab"`: an 8×8 grid of CIELAB colours, no
+    network. Colour blocks (`colour_blocks`) for each of `options.blur_radii`. Images that fail to decode are
+    left out and listed in `failed`.
     """
     timer: dict[str, float] = defaultdict(float)
     start = time.perf_counter()
@@ -119,13 +128,11 @@ def extract(records: list[ImageRecord], cache_dir: str | os.PathLike,
     if options.workers is None:
         options = replace(options, workers=default_workers(options.kind, torch_device))
     radii = tuple(sorted({float(r) for r in options.blur_radii}))
-    plan = _Plan(options.thumb_size, options.fit, tuple(options.background), model.base_size,
-                 tuple((r, model.input_size_for(r)) for r in radii))
+    plan = _Plan(options.thumb_size, options.fit, tuple(options.background), model.base_size, radii)
     stores = _Stores.open(Path(cache_dir), model, plan)
 
     ids = [rec.id for rec in records]
-    missing = {"thumbs": stores.thumbs.locate(ids)[1], "colours": stores.colours.locate(ids)[1]}
-    missing.update({r: store.locate(ids)[1] for r, store in stores.features.items()})
+    missing = {name: store.locate(ids)[1] for name, store in stores.by_name().items()}
     todo = np.flatnonzero(np.any(list(missing.values()), axis=0))
     timer["lookup"] = time.perf_counter() - start
 
@@ -142,7 +149,8 @@ def extract(records: list[ImageRecord], cache_dir: str | os.PathLike,
     result = Extracted(
         records=kept,
         thumbs=stores.thumbs.view(kept_ids),
-        features={r: np.asarray(store.view(kept_ids)) for r, store in stores.features.items()},
+        features=np.asarray(stores.features.view(kept_ids)),
+        colour_blocks={r: np.asarray(store.view(kept_ids)) for r, store in stores.colour_blocks.items()},
         colours=np.asarray(stores.colours.view(kept_ids)),
         failed=[(records[i].rel, reason) for i, reason in sorted(failed)],
         weights_tag=model.weights_tag,
@@ -160,6 +168,8 @@ def _check(options: ExtractOptions) -> None:
         raise UserError(f"unknown feature kind {options.kind!r}; use {' or '.join(FEATURE_KINDS)}")
     if options.fit not in FITS:
         raise UserError(f"thumbnail fit must be one of {', '.join(FITS)}, not {options.fit!r}")
+    if not options.blur_radii or min(options.blur_radii) < 0:
+        raise UserError(f"blur levels must be one or more numbers >= 0, not {list(options.blur_radii)}")
     if options.batch_size < 1 or options.thumb_size < 1:
         raise UserError(f"batch size and thumbnail size must be at least 1, not {options.batch_size} "
                         f"and {options.thumb_size}")
@@ -169,11 +179,12 @@ def _check(options: ExtractOptions) -> None:
 
 @dataclass(frozen=True)
 class _Stores:
-    """The cache's row stores: thumbnails, mean colours and the features of each blur level."""
+    """The cache's row stores: thumbnails, mean colours, the model's features and each blur level's colour blocks."""
 
     thumbs: RowStore
     colours: RowStore
-    features: dict[float, RowStore]
+    features: RowStore
+    colour_blocks: dict[float, RowStore]
 
     @classmethod
     def open(cls, root: Path, model: CnnModel | LabModel, plan: _Plan) -> _Stores:
@@ -183,12 +194,21 @@ class _Stores:
         thumbs = RowStore(root / kind_folder_name(**thumb_key), shape=(s, s, 3), dtype=np.uint8, key=thumb_key)
         colour_key = {**thumb_key, "kind": "colours-lab"}
         colours = RowStore(root / kind_folder_name(**colour_key), shape=(3,), dtype=np.float32, key=colour_key)
-        features = {}
-        for radius, size in plan.levels:
-            key = {"kind": "features", "model": model.name, "weights": model.weights_tag, "blur": f"r{radius:g}",
-                   "size": f"s{size}", "fit": fit_key}  # the row width is set by the first batch computed
-            features[radius] = RowStore(root / kind_folder_name(**key), dtype=np.float32, key=key)
-        return cls(thumbs, colours, features)
+        key = {"kind": "features", "model": model.name, "weights": model.weights_tag, "blur": "r0",
+               "size": f"s{plan.base_size}", "fit": fit_key}   # the row width is set by the first batch computed
+        features = RowStore(root / kind_folder_name(**key), dtype=np.float32, key=key)
+        blocks = {}
+        for radius in plan.levels:
+            key = {"kind": "colour-blocks", "grids": "g" + "-".join(map(str, RECIPE.colour_grids)),
+                   "blur": f"r{radius:g}", "size": f"s{RECIPE.colour_side}", "from": f"s{plan.base_size}",
+                   "fit": fit_key}
+            blocks[radius] = RowStore(root / kind_folder_name(**key), shape=(RECIPE.colour_dims,),
+                                      dtype=np.float32, key=key)
+        return cls(thumbs, colours, features, blocks)
+
+    def by_name(self) -> dict:
+        """Every store under the name its rows have in a decoded batch (blur levels for colour blocks)."""
+        return {"thumbs": self.thumbs, "colours": self.colours, "features": self.features, **self.colour_blocks}
 
 
 def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnModel | LabModel,
@@ -198,7 +218,6 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
 
     Returns (position in `todo`, reason) for each image that failed to decode.
     """
-    plan = replace(plan, levels=tuple((r, size) for r, size in plan.levels if missing[r].any()))
     workers = 0 if len(todo) <= options.batch_size else options.workers  # starting processes would cost more
     loader = DataLoader(_DecodeOnce(todo, plan), batch_size=options.batch_size, num_workers=workers,
                         collate_fn=_collate)
@@ -213,39 +232,22 @@ def _compute(todo: list[ImageRecord], missing: dict, plan: _Plan, model: CnnMode
             if batch is None:
                 break
             failed += batch["failed"]
-            index = batch["index"]
-            if len(index):
-                picked = {r: missing[r][index] for r, _ in plan.levels}
-                if net is None and any(rows.any() for rows in picked.values()):
+            ids = np.array([todo[i].id for i in batch["index"]], dtype=object)
+            for name, store in stores.by_name().items():
+                rows = missing[name][batch["index"]]
+                if not rows.any():
+                    continue
+                values = batch[name][rows]
+                if name == "features":
                     tick = time.perf_counter()
-                    net = model.load(device)  # built only when some feature is really missing
-                    timer["model_load"] += time.perf_counter() - tick
+                    if net is None:
+                        net = model.load(device)  # built only when some feature is really missing
+                        timer["model_load"] += time.perf_counter() - tick
+                        tick = time.perf_counter()
+                    values = net(values)
+                    timer["network"] += time.perf_counter() - tick
                 tick = time.perf_counter()
-                features = _run_network(net, plan, batch["inputs"], picked)
-                timer["network"] += time.perf_counter() - tick
-                tick = time.perf_counter()
-                ids = np.array([todo[i].id for i in index], dtype=object)
-                for radius, rows in features.items():
-                    stores.features[radius].append(list(ids[picked[radius]]), rows)
-                for name, store in (("thumbs", stores.thumbs), ("colours", stores.colours)):
-                    rows = missing[name][index]
-                    store.append(list(ids[rows]), batch[name][rows])
+                store.append(list(ids[rows]), values)
                 timer["write"] += time.perf_counter() - tick
-            bar.update(len(index) + len(batch["failed"]))
+            bar.update(len(batch["index"]) + len(batch["failed"]))
     return failed
-
-
-def _run_network(net, plan: _Plan, inputs: dict[float, np.ndarray],
-                 picked: dict[float, np.ndarray]) -> dict[float, np.ndarray]:
-    """Features of the picked rows of every level; levels with the same input size share one batch."""
-    by_size: dict[int, list[float]] = defaultdict(list)
-    for radius, size in plan.levels:
-        if picked[radius].any():
-            by_size[size].append(radius)
-    features = {}
-    for radius_group in by_size.values():
-        parts = [inputs[r][picked[r]] for r in radius_group]
-        out = net(np.concatenate(parts))
-        for radius, chunk in zip(radius_group, np.split(out, np.cumsum([len(p) for p in parts])[:-1])):
-            features[radius] = chunk
-    return features

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
 
 from embed import __version__
-from embed.options import BuildOptions
+from embed.options import RECIPE, BuildOptions
 from embed.scan import ImageRecord
 from layoutfile import LayoutFileError, check_sheets, read_layout
 
@@ -19,9 +20,9 @@ def stable_hash(value: object) -> str:
 
 
 def _layout_inputs(options: BuildOptions, weights_tag: str) -> list:
-    """Every option a layout depends on, the network weights' tag and the program version (a new version
-    may lay out or pack the atlas differently, so its first run is never taken as up to date)."""
-    return [options.layout_options(), weights_tag, __version__]
+    """Every option a layout depends on, the network weights' tag, the layout recipe and the program version (a
+    new version may lay out or pack the atlas differently, so its first run is never taken as up to date)."""
+    return [options.layout_options(), weights_tag, dataclasses.asdict(RECIPE), __version__]
 
 
 def options_fingerprint(options: BuildOptions, weights_tag: str) -> str:

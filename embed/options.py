@@ -10,23 +10,47 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MODEL = "resnet18"   # fastest of the usual backbones on a CPU, robust features (see embed/models.py)
-FEATURE_KINDS = ("cnn", "lab")
+DEFAULT_MODEL = "efficientnet_lite0"   # pretrained, shipped as a PyPI wheel: works offline (see embed/models.py)
+FEATURE_KINDS = ("cnn", "lab")         # cnn: network features of the original; lab: its 8×8 CIELAB grid, no network
 
 # The options a layout depends on: a change to any of them makes a new layout (embed/fingerprint.py).
-LAYOUT_FIELDS = ("features", "model", "blur", "blur_layout", "perplexity", "seed", "pca_dims", "grid", "aspect",
-                 "fit", "atlas_cells")
+LAYOUT_FIELDS = ("features", "model", "blur", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "atlas_cells")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What the two layouts are made of (measurements and reasoning: docs/features.md).
+
+    - blur layout: colour only, no network. Of each image blurred at every `--blur` level and shrunk to
+      `colour_side` px, one CIELAB block per entry of `colour_grids` (the mean colour, a 4×4 grid), each kept in
+      Lab units so that distances stay ΔE; the blocks share the weight 1 equally.
+    - combined layout: the features of the original (weight 1; a network's rows scaled to unit length first) plus
+      the same colour blocks at a small total weight, so objects group first and colour orders them within.
+    """
+
+    colour_grids: tuple[int, ...] = (1, 4)   # Lab grids (cells per side) of each blurred square
+    colour_side: int = 32                     # side of the blurred square the Lab grids are taken from
+    combined_colour_weight: float = 0.10      # the colour blocks' total weight in the combined layout
+    unit_rows_kinds: tuple[str, ...] = ("cnn",)   # feature kinds whose rows are L2-normalised before weighting
+
+    @property
+    def colour_dims(self) -> int:
+        """Values per image and blur level: 3 Lab channels per grid cell."""
+        return sum(3 * g * g for g in self.colour_grids)
+
+
+RECIPE = Recipe()   # a change here changes every layout's fingerprint
 
 
 @dataclass(frozen=True)
 class ExtractOptions:
     """How thumbnails, colours and features are made from the images."""
 
-    kind: str = "cnn"                              # cnn: network features; lab: CIELAB colour grids, no network
-    model: str = DEFAULT_MODEL                     # torchvision model name (kind cnn)
+    kind: str = "cnn"                              # one of FEATURE_KINDS
+    model: str = DEFAULT_MODEL                     # packaged or torchvision model name (kind cnn)
     weights: str = "default"                       # 'default' (pretrained), 'random' or a .pth state-dict file
     seed: int = 0                                  # of random weights
-    blur_radii: tuple[float, ...] = (0.0, 2.0, 8.0, 32.0)   # Gaussian sigma as on a 224-px image; 0 = original
+    blur_radii: tuple[float, ...] = (8.0,)         # colour blocks' blur levels: sigma as on a 224-px image
     thumb_size: int = 128                          # side of the cached square thumbnails
     fit: str = "crop"                              # square thumbnails by centre-crop or letterbox ('pad')
     background: tuple[int, int, int] = (255, 255, 255)   # behind transparency and letterboxing
@@ -47,7 +71,6 @@ class BuildOptions:
     model: str = ExtractOptions.model
     weights: str = ExtractOptions.weights
     blur: tuple[float, ...] = ExtractOptions.blur_radii
-    blur_layout: tuple[float, ...] | None = None   # levels of the blur layout (None: those >= 8, or the largest)
     device: str = ExtractOptions.device
     batch_size: int = ExtractOptions.batch_size
     workers: int | None = ExtractOptions.workers
@@ -71,15 +94,13 @@ class BuildOptions:
         for name in ("output", "cache"):
             if getattr(self, name) is not None:
                 normalised[name] = Path(getattr(self, name))
-        if self.blur_layout is not None:
-            normalised["blur_layout"] = tuple(float(r) for r in self.blur_layout)
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
 
     @property
     def blur_levels(self) -> list[float]:
-        """The blur levels features are made for, ascending; the original (0) is always one."""
-        return sorted(set(self.blur) | {0.0})
+        """The blur levels colour blocks are made for, ascending, each once."""
+        return sorted(set(self.blur))
 
     @property
     def progress(self) -> bool:
@@ -90,7 +111,7 @@ class BuildOptions:
         return {name: getattr(self, name) for name in LAYOUT_FIELDS}
 
     def extract_options(self) -> ExtractOptions:
-        """How this build makes its features: every blur level, thumbnails as large as the largest atlas cell."""
+        """How this build makes its features: thumbnails as large as the largest atlas cell."""
         return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
                               blur_radii=tuple(self.blur_levels), thumb_size=max(self.atlas_cells), fit=self.fit,
                               device=self.device, batch_size=self.batch_size, workers=self.workers,
@@ -104,5 +125,4 @@ class BuildPlan:
     source: Path                      # the images' folder, absolute
     output: Path                      # the layout JSON, absolute
     cache_dir: Path
-    blur_layout_levels: list[float]   # levels the blur layout uses
     weights_tag: str                  # names the network weights exactly ('none' without a network)

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embed import __version__
-from embed.combine import blur_layout_levels, layout_features
+from embed.atlas_reuse import continued_slots
+from embed.combine import layout_features
 from embed.document import image_entries, layout_params, skipped_entries
 from embed.extract import extract
 from embed.fingerprint import inputs_fingerprint, layout_is_current, options_fingerprint
-from embed.atlas_reuse import continued_slots
+from embed.labels import folder_labels
 from embed.layouts import Layout, compute_layouts
 from embed.lock import build_lock
 from embed.models import check_weights
@@ -63,13 +64,10 @@ def plan_build(options: BuildOptions) -> BuildPlan:
         raise UserError(f"{output}: the output must be a .json file")
     if not all(1 <= cell <= MAX_ATLAS_CELL for cell in options.atlas_cells):
         raise UserError(f"atlas cell sizes must be 1 to {MAX_ATLAS_CELL} px, not {list(options.atlas_cells)}")
-    levels = options.blur_levels
-    blur_only = blur_layout_levels([r for r in levels if r > 0] or levels, options.blur_layout)
     weights_tag = (check_weights(options.model, options.weights, seed=options.seed) if options.features == "cnn"
                    else "none")
     return BuildPlan(source=options.images.resolve(), output=output,
-                     cache_dir=(options.cache or output.parent / ".cache").resolve(),
-                     blur_layout_levels=blur_only, weights_tag=weights_tag)
+                     cache_dir=(options.cache or output.parent / ".cache").resolve(), weights_tag=weights_tag)
 
 
 def scan_exclusions(plan: BuildPlan) -> tuple[Path, ...]:
@@ -115,8 +113,10 @@ def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
     ids = [r.id for r in kept]
     saved = SavedPositions.of_output(plan.cache_dir, plan.output, options_fingerprint(options, plan.weights_tag))
     kept_map = None if options.fresh else saved.load(ids)
-    layouts, (cols, rows) = compute_layouts(layout_features(extracted.features, plan.blur_layout_levels),
-                                            extracted.colours, options, kept_map, timer.stage)
+    layouts, (cols, rows) = compute_layouts(layout_features(extracted.features, extracted.colour_blocks,
+                                                            options.features),
+                                            extracted.colours, folder_labels([r.rel for r in kept]), options,
+                                            kept_map, timer.stage)
     try:
         with timer.stage("atlas"):  # blur-grid neighbours share a sheet, so a zoomed-in view reads few sheets
             levels, sheets, cells = write_atlases(extracted.thumbs, plan.output.parent,

@@ -25,7 +25,8 @@ from tqdm import tqdm
 
 from embed.scan import ImageReadError, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
-from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, layout_arrays, printable, read_layout
+from layoutfile import (LAYOUTS, STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, printable,
+                        read_layout, tsne_world)
 
 IN_MEMORY_PIXELS = 16384 * 16384  # ~1 GiB as a PIL RGB image
 JPEG_MAX_SIDE = 65500
@@ -40,10 +41,11 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
     """Render layout `layout` of `layout_path` in `state` ("grid" or "tsne") to `out_path`; return it.
 
     The canvas is grid cols × rows cells of `cell_px`. "grid" puts each image's square thumbnail in
-    its grid cell; "tsne" centres it on its t-SNE position, scaled to fill the canvas (aspect kept;
-    later images overlap earlier ones). Images are decoded from the originals in `source` (default:
-    the layout's params.source); the layout's image paths are confined below it, and only regular files
-    are read. Missing or unreadable originals (a FIFO among them) leave their place empty and are
+    its grid cell; "tsne" draws the t-SNE state as the sketch does: each image centred on its display
+    position (`tsne_display`, else the raw map) fitted into the grid's box, `tsne_image_size` cells wide
+    (else a cell; later images overlap earlier ones). Images are decoded from the originals in `source`
+    (default: the layout's params.source); the layout's image paths are confined below it, and only regular
+    files are read. Missing or unreadable originals (a FIFO among them) leave their place empty and are
     reported in one warning. The output is written atomically (see the module docstring for sizes).
     """
     doc = read_layout(layout_path)
@@ -75,16 +77,21 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
         raise UserError(f"{out_path}: a {width}x{height} px poster is too large for {file_format}; "
                         f"write a .png (streamed, any size) or use a smaller --cell")
 
-    tsne, grid = layout_arrays(doc, layout)
-    tops = grid * cell_px if state == "grid" else _scatter_positions(tsne, width, height, cell_px)
+    if state == "grid":
+        side, tops = cell_px, layout_arrays(doc, layout)[1] * cell_px
+    else:
+        display, size = display_arrays(doc, layout)
+        side = max(1, round((1.0 if size is None else size) * cell_px))
+        centres = tsne_world(display, doc["grid"]["cols"], doc["grid"]["rows"]) * cell_px
+        tops = np.round(centres - side / 2).astype(np.int64)
     paths = [image_path(doc, i, source) for i in range(len(doc["images"]))]   # confined below `source`
-    sides = [thumb_source_side(image["width"], image["height"], cell_px, fit)
+    sides = [thumb_source_side(image["width"], image["height"], side, fit)
              if image.get("width") and image.get("height") else None for image in doc["images"]]
 
     def thumbnail(i: int) -> np.ndarray | None:
         try:
             return square_thumbnail(open_image(paths[i], max_side=sides[i], background=background),
-                                    cell_px, fit, background)
+                                    side, fit, background)
         except ImageReadError:
             return None
 
@@ -111,7 +118,7 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
             band[:] = background
             for i in sorted(active):
                 _paste(band, active[i], int(tops[i, 0]), int(tops[i, 1]) - band_top)
-            for i in [i for i in active if tops[i, 1] + cell_px <= band_bottom]:
+            for i in [i for i in active if tops[i, 1] + side <= band_bottom]:
                 del active[i]
             sink.write(band)
         sink.close()
@@ -169,15 +176,6 @@ def _colour(text: str) -> tuple[int, int, int]:
         return ImageColor.getrgb(text)[:3]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a colour: {text!r} (try black, white or '#202020')") from None
-
-
-def _scatter_positions(tsne: np.ndarray, width: int, height: int, cell_px: int) -> np.ndarray:
-    """Top-left pixel of each image centred on its t-SNE point, the cloud scaled to fill the canvas."""
-    low, span = tsne.min(axis=0), np.ptp(tsne, axis=0)
-    room = np.array([width - cell_px, height - cell_px], dtype=np.float64)
-    scale = np.min(room / np.maximum(span, 1e-12))
-    offset = (room - span * scale) / 2
-    return np.round((tsne - low) * scale + offset).astype(np.int64)
 
 
 def _paste(band: np.ndarray, thumb: np.ndarray, x: int, y: int) -> None:

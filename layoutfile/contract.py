@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from layoutfile.atomic import write_text_atomic
+from layoutfile.display import DISPLAY_KEY, SIZE_KEY
 from layoutfile.errors import LayoutFileError
 from layoutfile.jsonfile import read_json_file
 from layoutfile.names import FORMAT, GENERATOR, VERSION
@@ -22,7 +23,8 @@ from layoutfile.validate import validate_layout
 
 def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dict], images: list[dict],
                  cols: int, rows: int, layouts: dict[str, dict], skipped: list[dict]) -> dict:
-    """Assemble a contract document. `layouts[name]` holds label, tsne (N,2), grid (N,2), metrics."""
+    """Assemble a contract document. `layouts[name]` holds label, tsne (N,2), grid (N,2), metrics and
+    optionally tsne_display (N,2) and tsne_image_size (layoutfile.display)."""
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -38,6 +40,7 @@ def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dic
                 "tsne": np.round(np.asarray(layout["tsne"], dtype=float), 6).tolist(),
                 "grid": np.asarray(layout["grid"], dtype=int).tolist(),
                 "metrics": layout.get("metrics", {}),
+                **_display_entries(layout),
             }
             for name, layout in layouts.items()
         },
@@ -45,6 +48,16 @@ def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dic
     }
     validate_layout(doc)
     return doc
+
+
+def _display_entries(layout: dict) -> dict:
+    """The optional t-SNE display keys of a layout, JSON-ready."""
+    entries = {}
+    if layout.get(DISPLAY_KEY) is not None:
+        entries[DISPLAY_KEY] = np.round(np.asarray(layout[DISPLAY_KEY], dtype=float), 6).tolist()
+    if layout.get(SIZE_KEY) is not None:
+        entries[SIZE_KEY] = round(float(layout[SIZE_KEY]), 6)
+    return entries
 
 
 def write_layout(path: str | os.PathLike, doc: dict) -> None:

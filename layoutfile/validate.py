@@ -85,6 +85,9 @@ class _Checker:
         self.params(doc["params"])
         per_sheet, n_sheets = self.atlas(doc["atlas"])
         n = self.images(doc["images"], n_sheets, per_sheet)
+        if n == 0:
+            self.fail("the layout holds no images, so there is nothing to show; lay out a folder of images with "
+                      "`python -m embed IMAGES -o LAYOUT.json`")
         if n_sheets > max(1, n):
             self.fail(f"'atlas' names {n_sheets} sheets per level, more than its {n} images")
         cols, rows = self.grid(doc["grid"], n)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from layoutfile import LAYOUTS, STATES, UserError, printable
 from sketches.lib.installation import prepare_installation
 from sketches.lib.layout import load_layout
 from sketches.lib.options import window_size
 from sketches.lib.preflight import require_display_and_java
+from sketches.lib.stop import StopOnSignal, exit_now
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -53,21 +55,25 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Check the input, display and Java, then run the sketch; return the exit status."""
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Check the input, display and Java, run the sketch, then end the process with its exit status:
+    0 when it was quit (a key, OSC /gallery/quit, SIGTERM or SIGINT), 1 after a crash, 2 on bad input."""
+    stop = StopOnSignal()
     args = prepare(sys.argv[1:] if argv is None else argv)
-    from sketches.gallery_sketch import Gallery, InstalledGallery   # imports py5, which starts Java
+    from sketches.gallery_sketch import WINDOW_COLOUR, Gallery, InstalledGallery   # imports py5: starts Java
 
     sketch = (InstalledGallery if args.installation else Gallery)(args)
-    sketch.run_sketch(block=True)
+    stop.attach(sketch)
+    sketch.run_sketch(block=True, py5_options=[WINDOW_COLOUR])
+    status = 0
     if sketch.is_dead_from_error:   # py5 printed the traceback; close the window so the process ends
         sketch.exit_sketch()
-        return 1
-    if sketch.error:
+        status = 1
+    elif sketch.error:
         print(f"error: {sketch.error}", file=sys.stderr)
-        return 2
-    return 0
+        status = 2
+    exit_now(status)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

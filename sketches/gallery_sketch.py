@@ -13,12 +13,15 @@ import py5
 
 from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
 from sketches.lib.installation import InstallationMixin
-from sketches.lib.scene import Scene
+from sketches.lib.overlay import fit_text, panel_position
+from sketches.lib.scene import BACKGROUND, Scene
 
-KEYS = (("t", "t-SNE ⇄ grid"), ("b", "blur ⇄ combined"), ("wheel  + / -", "zoom"),
+KEYS = (("t", "t-SNE / grid"), ("b", "blur / combined"), ("wheel  + / -", "zoom"),
         ("drag  arrows", "pan"), ("r", "reset view"), ("s", "screenshot (PNG)"), ("h", "show / hide this help"),
-        ("Esc", "quit"))
+        ("Esc", "quit"))   # only glyphs of Processing's bundled font (it has no ⇄)
+WINDOW_COLOUR = f"--window-color=#{BACKGROUND:02x}{BACKGROUND:02x}{BACKGROUND:02x}"   # before the first frame: not grey
 HOVER_PX = 192      # side of the enlarged image shown on hover
+TEXT_SIZE = 15      # one size for all text: the bundled font is made at the first size used, others are blurred
 ZOOM_STEP = 1.25
 PAN_STEP = 60
 SNAPSHOT_MAX_FRAMES = 300   # a snapshot waits (at most this long) for the sharper atlas cells it needs
@@ -46,6 +49,7 @@ class Gallery(py5.Sketch):
             self.full_screen(self.P2D)
         else:
             self.size(self.args.width, self.args.height, self.P2D)
+        self.no_smooth()   # no multisampling: on software GL it doubled the cost of a frame (images are axis-aligned)
         if not self.args.snapshot:
             self.pixel_density(self.display_density())   # sharp on HiDPI screens; screenshots at full resolution
 
@@ -61,13 +65,8 @@ class Gallery(py5.Sketch):
     def draw(self):
         if self.error:
             return
-        self.background(24)
-        try:
-            self.scene.draw(self.now())
-        except UserError as exc:   # an atlas sheet that cannot be decoded
-            self.error = str(exc)
-            self.exit_sketch()
-            return
+        self.background(BACKGROUND)
+        self.scene.draw(self.now())   # a damaged atlas sheet is logged and drawn from the other level (atlas.py)
         if self.screenshot_due:   # the images only, without help or hover
             self.screenshot_due = False
             name = Path(time.strftime("gallery-%Y%m%d-%H%M%S.png"))
@@ -128,7 +127,7 @@ class Gallery(py5.Sketch):
     def update_hover(self):
         index = self.scene.image_at(self.mouse_x, self.mouse_y, self.now())
         if index != self.hover:
-            self.hover, self.hover_sharp = index, False
+            self.hover, self.hover_image, self.hover_sharp = index, None, False
 
     @property
     def hover_file(self) -> Path | None:
@@ -140,31 +139,49 @@ class Gallery(py5.Sketch):
         if self.hover is None:
             return
         if not self.hover_sharp:
-            self.hover_image, self.hover_sharp = self.scene.thumbnail(self.hover)
+            pixels, sharp = self.scene.thumbnail(self.hover)
+            if pixels is not None and (self.hover_image is None or sharp):   # a new picture: made once
+                self.hover_image, self.hover_sharp = self.create_image_from_numpy(pixels, "RGB"), sharp
         if self.hover_image is None:
             return
-        x = min(self.mouse_x + 16, self.width - HOVER_PX - 8)
-        y = min(self.mouse_y + 16, self.height - HOVER_PX - 30)
+        x, y = (round(v) for v in panel_position(self.hovered_rect(), (HOVER_PX + 8, HOVER_PX + 32),
+                                                 (self.width, self.height)))   # whole pixels: crisp text
         self.no_stroke()
         self.fill(0, 200)
-        self.rect(x - 4, y - 4, HOVER_PX + 8, HOVER_PX + 30)
-        self.image(self.hover_image, x, y, HOVER_PX, HOVER_PX)
+        self.rect(x, y, HOVER_PX + 8, HOVER_PX + 32)
+        self.image(self.hover_image, x + 4, y + 4, HOVER_PX, HOVER_PX)
         self.fill(255)
-        self.text_size(13)
+        self.text_size(TEXT_SIZE)
         self.text_align(self.LEFT, self.TOP)
-        self.text(printable(self.scene.doc["images"][self.hover]["path"]), x, y + HOVER_PX + 6)
+        name = fit_text(printable(self.scene.doc["images"][self.hover]["path"]), HOVER_PX, self.text_width)
+        self.text(name, x + 4, y + HOVER_PX + 10)
+
+    def hovered_rect(self) -> tuple[float, float, float, float]:
+        """Where the hovered image is on screen now (x0, y0, x1, y1)."""
+        cx, cy, side = self.scene.animator.placement(self.hover, self.now())
+        x0, y0 = self.scene.view.to_screen(cx - side / 2, cy - side / 2)
+        x1, y1 = self.scene.view.to_screen(cx + side / 2, cy + side / 2)
+        return x0, y0, x1, y1
 
     def draw_help(self):
-        lines = [f"{key:>14}   {what}" for key, what in KEYS]
-        lines.append(f"{'now':>14}   {self.scene.layout} / {self.scene.state}, {len(self.scene.doc['images'])} images")
+        scene = self.scene
+        rows = [*KEYS, ("now", f"{scene.layout} / {scene.state}, {len(scene.doc['images'])} images"),
+                ("fps", f"{self.get_frame_rate():.1f}")]
+        self.text_size(TEXT_SIZE)
+        key_width = max(self.text_width(key) for key, _ in rows)
+        what_width = max(self.text_width(what) for _, what in rows)
+        pad, gutter, line = 14, 18, TEXT_SIZE + 9
+        key_right = 20 + pad + key_width          # keys right-aligned here, meanings left-aligned after the gutter
         self.no_stroke()
         self.fill(0, 190)
-        self.rect(20, 20, 420, 24 * len(lines) + 20)
+        self.rect(20, 20, 2 * pad + key_width + gutter + what_width, line * len(rows) + 2 * pad - 8)
         self.fill(255)
-        self.text_size(15)
-        self.text_align(self.LEFT, self.TOP)
-        for i, line in enumerate(lines):
-            self.text(line, 32, 30 + 24 * i)
+        for i, (key, what) in enumerate(rows):
+            top = 20 + pad + line * i
+            self.text_align(self.RIGHT, self.TOP)
+            self.text(key, key_right, top)
+            self.text_align(self.LEFT, self.TOP)
+            self.text(what, key_right + gutter, top)
 
 
 class InstalledGallery(InstallationMixin, Gallery):

@@ -14,9 +14,8 @@ from tqdm import tqdm
 
 from layoutfile import UserError
 from sketches.lib.playlist import PlaylistPlayer, apply_moves
-from sketches.lib.scene import Scene
+from sketches.lib.scene import BACKGROUND, Scene
 
-BACKGROUND = 24          # grey level behind the images, as in the gallery
 DETAIL_WAIT_S = 120.0    # longest wait per frame for sharper atlas cells to be read
 
 
@@ -64,7 +63,8 @@ class Recorder(py5.Sketch):
     def draw_settled(self, now: float) -> None:
         """Draw the frame, and redraw it until the sharper atlas cells it needs are read and drawn.
 
-        The live gallery sharpens images a few frames late (chosen once the view is still, read on a
+        While images fly every sketch draws the smallest level (is_sharp() holds at once). Once they rest,
+        the live gallery sharpens images a few frames late (chosen once the view is still, read on a
         thread); a recording must not depend on timing, so each frame waits for its detail layer.
         """
         deadline = time.monotonic() + DETAIL_WAIT_S

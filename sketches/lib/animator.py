@@ -1,4 +1,7 @@
-"""Per-image flights between two sets of positions: easing and stagger, computed like the vertex shader.
+"""Per-image flights between two sets of placements: easing and stagger, computed like the vertex shader.
+
+A placement is a row (x, y, side) of an (N, 3) array (world units): position and size fly together, so an
+image grows or shrinks on its way between the t-SNE state and the grid. (N, 2) positions work the same.
 
 The GPU moves the images every frame (shaders/quads.vert); this module holds the same flight on the CPU
 in numpy so that an interrupted flight can restart from where the images are (an O(N) numpy step at a
@@ -42,11 +45,11 @@ def stagger_delays(start: np.ndarray, end: np.ndarray, spread: float) -> np.ndar
     """Start delays in [0, spread] seconds that make the images move as a flock.
 
     Half by distance (the longest flights leave first, so everybody lands at about the same time),
-    half by a diagonal sweep over the start positions (a wave crosses the picture).
+    half by a diagonal sweep over the start positions (a wave crosses the picture). Only x and y count.
     """
     if len(start) == 0 or spread <= 0:
         return np.zeros(len(start), np.float32)
-    distance = np.hypot(*(end - start).T)
+    distance = np.hypot(*(end - start)[:, :2].T)
     far = distance / distance.max() if distance.max() > 0 else np.zeros_like(distance)
     sweep = start[:, 0] + start[:, 1]
     span = np.ptp(sweep)
@@ -55,7 +58,7 @@ def stagger_delays(start: np.ndarray, end: np.ndarray, spread: float) -> np.ndar
 
 
 class Animator:
-    """The current flight of N images: start and end positions, per-image delays, timing and easing.
+    """The current flight of N images: start and end placements, per-image delays, timing and easing.
 
     Times are seconds supplied by the caller (`now`); nothing here reads a clock.
     """
@@ -69,11 +72,17 @@ class Animator:
         self.version = 0   # bumped on every change, so the GPU copy knows when to re-upload
 
     def positions(self, now: float) -> np.ndarray:
-        """Every image's position at time `now`, float32 (N, 2)."""
+        """Every image's placement at time `now`, float32 (N, 3) (or (N, 2), as given)."""
         progress = (now - self.t0 - self.delay) / self.move_time
         eased = ease(progress, self.easing)[:, None]
         start = self.start.astype(np.float64)
         return (start + (self.end - start) * eased).astype(np.float32)
+
+    def placement(self, index: int, now: float) -> np.ndarray:
+        """One image's placement at time `now` (what positions(now)[index] is, without the other N − 1)."""
+        eased = float(ease((now - self.t0 - self.delay[index]) / self.move_time, self.easing))
+        start = self.start[index].astype(np.float64)
+        return (start + (self.end[index] - start) * eased).astype(np.float32)
 
     def retarget(self, end: np.ndarray, now: float, duration: float = DEFAULT_DURATION,
                  easing: str = DEFAULT_EASING, start: np.ndarray | None = None) -> None:

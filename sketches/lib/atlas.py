@@ -2,79 +2,145 @@
 
 Contract (docs/layout-format.md): cell c of a sheet with k = sheet_px // cell_px cells per side sits at
 pixel ((c % k) * cell_px, (c // k) * cell_px); every level keeps the same sheet/cell per image.
-The smallest level is loaded whole as textures (every image, always): its sheets are decoded on a
-background thread and turned into textures a few per frame (load_sheets), so that no frame, setup()
-included, takes long whatever the number of images (JOGL gives up on a frame that holds its lock for
-5 s). Sharper levels are read cell by cell on a background thread (CellLoader) for the few images on
-screen when zoomed in, and for hover.
+
+No frame waits for the disk or a decoder. The smallest level is loaded whole (every image, always): its
+sheets are decoded, checked and given their mip levels on a background thread, then uploaded a band of
+rows at a time over the following frames (`load_sheets`, a few milliseconds a frame); a sheet is drawn
+once it is complete. Sharper levels are read cell by cell on background threads (CellLoader) for the
+images on screen when zoomed in, and for hover.
+
+A damaged sheet (truncated, corrupt, wrong size) is logged once and never drawn as garbage: a damaged
+sheet of the smallest level is rebuilt from the sharper level's cells; the images of a damaged sharper
+sheet stay at the smallest level. Only images that no level can show are left out.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from layoutfile import UserError, atlas_paths, cell_origin, open_regular
+from layoutfile import atlas_paths, cell_origin, open_regular
+
+from .gltexture import GLTexture, TextureUpload, level_count, mip_levels
+from .memory import release_free_memory
+
+log = logging.getLogger(__name__)
+
+UPLOAD_BUDGET_S = 0.004   # texture upload time per frame once images are on screen
+START_BUDGET_S = 0.1      # ... and before: nothing moves yet, so the first sheet goes up in a frame or two
+
+
+def read_sheet(path: Path, sheet_px: int) -> np.ndarray:
+    """An atlas sheet's (sheet_px, sheet_px, 3) uint8 pixels; raises ValueError saying why it is damaged."""
+    try:
+        with open_regular(path) as file, Image.open(file) as img:   # never blocks on a FIFO
+            img.load()
+            if img.size != (sheet_px, sheet_px):
+                raise ValueError(f"is {img.size[0]}x{img.size[1]} px, not {sheet_px}x{sheet_px}")
+            return np.asarray(img if img.mode == "RGB" else img.convert("RGB"))
+    except ValueError:
+        raise
+    except Exception as exc:   # PIL reports damage as OSError, SyntaxError, EOFError, struct.error, ...
+        raise ValueError(str(exc) or type(exc).__name__) from None
+
+
+def damaged(path: Path, reason: str, fallback: str) -> None:
+    """Log a damaged atlas sheet (once, where it is found) and what is shown instead."""
+    log.warning("atlas sheet %s cannot be decoded (%s): %s; re-run `python -m embed` to repair it", path, reason,
+                fallback)
 
 
 class Atlas:
-    """All atlas levels of a layout document; the smallest one as py5 textures."""
+    """All atlas levels of a layout document; the smallest one as GL textures."""
 
-    def __init__(self, sketch, doc: dict, layout_path: str | Path) -> None:
+    def __init__(self, sketch, doc: dict, layout_path: str | Path, eager: bool = False) -> None:
+        """`eager`: nothing is on screen yet, so the first sheet may take a longer frame (START_BUDGET_S)."""
         files = atlas_paths(doc, layout_path)
         levels = doc["atlas"]["levels"]
         order = sorted(range(len(levels)), key=lambda i: levels[i]["cell_px"])
+        self.sketch, self.eager = sketch, eager
         self.levels = [dict(levels[i], paths=files[i]) for i in order]   # smallest cell first
         self.sheet = np.array([int(im["atlas_sheet"]) for im in doc["images"]], np.int64)
         self.cell = np.array([int(im["atlas_cell"]) for im in doc["images"]], np.int64)
-        self.textures: list = [None] * len(self.levels[0]["paths"])   # Py5Image per base sheet, once loaded
-        self._decoded: queue.Queue = queue.Queue(maxsize=3)
+        self.textures: list[GLTexture | None] = [None] * len(self.levels[0]["paths"])   # complete base sheets
+        self.missing: set[int] = set()        # base sheets no level can provide: their images are not drawn
+        self._uploading: tuple[int, TextureUpload] | None = None
+        self._decoded: queue.Queue = queue.Queue(maxsize=1)
         self._stopped = threading.Event()
-        threading.Thread(target=self._decode_sheets, name="atlas-sheets", daemon=True).start()
         self.loaders = [CellLoader(level, self.sheet, self.cell) for level in self.levels[1:]]
-        self.hover_loader = CellLoader(self.levels[-1], self.sheet, self.cell, capacity=64)
+        self.hover_loaders = (CellLoader(self.levels[0], self.sheet, self.cell, 64, quiet=True, keep_sheet=True),
+                              CellLoader(self.levels[-1], self.sheet, self.cell, 64, quiet=True))   # hover: quick, sharp
+        self._thread = threading.Thread(target=self._decode_sheets, name="atlas-sheets", daemon=True)
+        self._thread.start()
 
+    # --- the smallest level, whole -------------------------------------------------------------------------
     def _decode_sheets(self) -> None:
-        for s, path in enumerate(self.levels[0]["paths"]):
+        base = self.levels[0]
+        for s, path in enumerate(base["paths"]):
             try:
-                with open_regular(path) as file, Image.open(file) as img:   # never blocks on a FIFO
-                    item = (s, np.asarray(img.convert("RGB")))
-            except OSError as exc:
-                item = (s, UserError(f"{path}: atlas sheet cannot be decoded ({exc}); re-run `python -m embed`"))
+                pixels = read_sheet(path, int(base["sheet_px"]))
+            except ValueError as exc:
+                pixels = self._rebuilt_from_sharper(s, path, str(exc))
+            item = (s, None if pixels is None else mip_levels(pixels, level_count(int(base["cell_px"]))))
             while not self._stopped.is_set():
                 try:
                     self._decoded.put(item, timeout=0.1)
                     break
                 except queue.Full:
                     pass
+            if self._stopped.is_set():
+                return
 
-    def load_sheets(self, sketch, budget_s: float = 0.25) -> bool:
-        """Turn decoded base sheets into textures (at least one if ready, then until budget_s is spent).
-
-        Call once per frame; returns True when every base sheet is loaded. Raises UserError for a
-        sheet that cannot be decoded.
-        """
-        started = time.perf_counter()
-        while not self.loaded and time.perf_counter() - started < budget_s:
+    def _rebuilt_from_sharper(self, s: int, path: Path, reason: str) -> np.ndarray | None:
+        """Base sheet `s` made from the sharper levels' cells (largest first), or None if none can be read."""
+        base_cell, base_px = int(self.levels[0]["cell_px"]), int(self.levels[0]["sheet_px"])
+        for level in reversed(self.levels[1:]):
             try:
-                s, pixels = self._decoded.get(timeout=0.002)
+                sharp = read_sheet(level["paths"][s], int(level["sheet_px"]))
+            except (ValueError, IndexError):
+                continue
+            damaged(path, reason, f"its images are drawn from the {level['cell_px']} px level")
+            pixels = np.zeros((base_px, base_px, 3), np.uint8)
+            cell_px = int(level["cell_px"])
+            for c in self.cell[self.sheet == s]:
+                x, y = cell_origin(int(c), cell_px, int(level["sheet_px"]))
+                small = Image.fromarray(sharp[y:y + cell_px, x:x + cell_px]).resize((base_cell, base_cell), Image.BOX)
+                bx, by = cell_origin(int(c), base_cell, base_px)
+                pixels[by:by + base_cell, bx:bx + base_cell] = np.asarray(small)
+            return pixels
+        damaged(path, reason, "no atlas level holds its images, which are left out")
+        return None
+
+    def load_sheets(self) -> bool:
+        """Upload decoded base sheets for a few milliseconds (call once per frame); True once all are in."""
+        if self.loaded:
+            return True
+        budget_s = START_BUDGET_S if self.eager and not any(t is not None for t in self.textures) else UPLOAD_BUDGET_S
+        if self._uploading is None:
+            try:
+                s, levels = self._decoded.get_nowait()
             except queue.Empty:
-                break
-            if isinstance(pixels, UserError):
-                raise pixels
-            self.textures[s] = sketch.create_image_from_numpy(pixels, "RGB")
+                return False
+            if levels is None:
+                self.missing.add(s)
+                return self.loaded
+            texture = GLTexture(self.sketch, levels[0].shape[1], levels[0].shape[0], len(levels))
+            self._uploading = (s, TextureUpload(texture, levels))
+        s, upload = self._uploading
+        if upload.step(budget_s):
+            self.textures[s], self._uploading = upload.texture, None
         return self.loaded
 
     @property
     def loaded(self) -> bool:
-        """True once every base sheet is a texture."""
-        return all(texture is not None for texture in self.textures)
+        """True once every base sheet is a texture (or known to be missing)."""
+        return all(t is not None or s in self.missing for s, t in enumerate(self.textures))
 
     @property
     def base_cell_px(self) -> int:
@@ -86,33 +152,38 @@ class Atlas:
         x, y = cell_origin(self.cell, cell_px, sheet_px)
         return (np.stack([x + 0.5, y + 0.5, x + cell_px - 0.5, y + cell_px - 0.5], axis=1) / sheet_px).astype(np.float32)
 
-    def base_cell_image(self, sketch, index: int):
-        """images[index]'s cell of the smallest level as a Py5Image (None while its sheet is loading)."""
-        cell_px = self.base_cell_px
-        x, y = cell_origin(self.cell[index], cell_px, self.levels[0]["sheet_px"])
-        texture = self.textures[self.sheet[index]]
-        return None if texture is None else texture.get_pixels(int(x), int(y), cell_px, cell_px)
-
     def dispose(self) -> None:
-        """Stop the background readers."""
+        """Stop the background readers and free the textures."""
         self._stopped.set()
-        for loader in self.loaders + [self.hover_loader]:
+        for loader in [*self.loaders, *self.hover_loaders]:
             loader.stop()
+        if self._uploading is not None:
+            self._uploading[1].texture.delete()
+            self._uploading = None
+        for texture in self.textures:
+            if texture is not None:
+                texture.delete()
+        self.textures = [None] * len(self.textures)
 
 
 class CellLoader:
     """Reads cells of one atlas level on a daemon thread (PIL decodes without the GIL).
 
-    request() names the images wanted now; get() returns a cell (cell_px, cell_px, 3) uint8 once read.
-    At most `capacity` cells are kept (least recently requested dropped first).
+    request() names the images wanted now; get() returns a cell once read, as its mip levels (RGBA,
+    mip_levels). At most `capacity` cells are kept (least recently requested dropped first); with
+    `keep_sheet` the last sheet read stays decoded, so the next request into it is answered at once. A
+    sheet that cannot be decoded is logged once (unless `quiet`) and its images are `unavailable`.
     """
 
-    def __init__(self, level: dict, sheet: np.ndarray, cell: np.ndarray, capacity: int = 4096) -> None:
+    def __init__(self, level: dict, sheet: np.ndarray, cell: np.ndarray, capacity: int = 2048,
+                 quiet: bool = False, keep_sheet: bool = False) -> None:
         self.cell_px, self.sheet_px, self.paths = int(level["cell_px"]), int(level["sheet_px"]), level["paths"]
-        self.sheet, self.cell, self.capacity = sheet, cell, capacity
-        self.cells: OrderedDict[int, np.ndarray] = OrderedDict()
+        self.sheet, self.cell, self.capacity, self.quiet = sheet, cell, capacity, quiet
+        self.keep_sheet = keep_sheet
+        self._kept: tuple[int, np.ndarray] | None = None   # (sheet, pixels) of the last sheet read, with keep_sheet
+        self.cells: OrderedDict[int, list[np.ndarray]] = OrderedDict()
         self.wanted: list[int] = []
-        self.failed: str | None = None
+        self.failed: dict[int, str] = {}          # sheet → why it cannot be decoded
         self._wake = threading.Condition()
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -124,24 +195,32 @@ class CellLoader:
             for i in self.wanted:
                 if i in self.cells:
                     self.cells.move_to_end(i)
-            if self._thread is None:
+            if self._thread is None and not self._stopped:
                 self._thread = threading.Thread(target=self._run, name=f"atlas-{self.cell_px}", daemon=True)
                 self._thread.start()
             self._wake.notify()
 
-    def get(self, index: int) -> np.ndarray | None:
-        """The cell of images[index] if it has been read."""
+    def get(self, index: int) -> list[np.ndarray] | None:
+        """The cell of images[index] (mip levels, RGBA) if it has been read."""
         return self.cells.get(int(index))
 
+    def unavailable(self, index: int) -> bool:
+        """True when images[index]'s sheet of this level cannot be decoded."""
+        return int(self.sheet[index]) in self.failed
+
     def stop(self) -> None:
+        """Let the thread end after its current read and drop the cells read so far."""
         with self._wake:
             self._stopped = True
+            self.cells.clear()
+            self._kept = None
             self._wake.notify()
 
     def _missing(self) -> list[int]:
-        return [i for i in self.wanted if i not in self.cells]
+        return [i for i in self.wanted if i not in self.cells and int(self.sheet[i]) not in self.failed]
 
     def _run(self) -> None:
+        levels = level_count(self.cell_px)
         while True:
             with self._wake:
                 while not self._stopped and not self._missing():
@@ -151,15 +230,24 @@ class CellLoader:
                 missing = self._missing()
             sheet = int(self.sheet[missing[0]])
             try:
-                with open_regular(self.paths[sheet]) as file, Image.open(file) as img:
-                    pixels = np.asarray(img.convert("RGB"))
-            except OSError as exc:
-                self.failed = f"{self.paths[sheet]}: {exc}"
-                pixels = np.zeros((self.sheet_px, self.sheet_px, 3), np.uint8)
+                kept = self._kept
+                pixels = kept[1] if kept is not None and kept[0] == sheet else read_sheet(self.paths[sheet], self.sheet_px)
+            except ValueError as exc:
+                if not self.quiet:
+                    damaged(self.paths[sheet], str(exc), "its images stay at the smaller level")
+                with self._wake:
+                    self.failed[sheet] = str(exc)
+                continue
             with self._wake:
-                for i in self._missing():
-                    if self.sheet[i] == sheet:
-                        x, y = cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px)
-                        self.cells[i] = pixels[y:y + self.cell_px, x:x + self.cell_px].copy()
+                ready = [i for i in self._missing() if self.sheet[i] == sheet]
+            cells = {}
+            for i in ready:
+                x, y = cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px)
+                cells[i] = mip_levels(pixels[y:y + self.cell_px, x:x + self.cell_px], levels)
+            with self._wake:
+                self._kept = (sheet, pixels) if self.keep_sheet and not self._stopped else None
+                self.cells.update(cells)
                 while len(self.cells) > self.capacity:
                     self.cells.popitem(last=False)
+            del pixels, kept
+            release_free_memory()   # the sheet's decode buffers

@@ -69,6 +69,7 @@ class Installation:
         # listening starts here, before the sketch, so that a port in use is a one-line error
         self.remote = None if config.osc_port is None else RemoteControl(config.osc_host, config.osc_port)
         self.watcher: LayoutWatcher | None = None
+        self.sketch: Any = None
         self.scene: Any = None
         self._frames = 0
         self._fps_since = 0.0
@@ -76,7 +77,7 @@ class Installation:
 
     def start(self, sketch: Any, scene: Any, doc: dict, now: float) -> None:
         """Call in setup() once the Scene exists: hides the cursor, starts the loop and the file watcher."""
-        self.scene = scene
+        self.sketch, self.scene = sketch, scene
         sketch.no_cursor()
         log_startup_facts(sketch, doc, self.layout_path)
         log.info("attract loop: %s, %d steps, resumes %g s after a visitor", self.config.playlist or "default playlist",
@@ -92,8 +93,7 @@ class Installation:
                 self.apply(command, now)
         doc = self.watcher.poll(now)
         if doc is not None:
-            self.scene.replace_layout(doc, now)
-            self.scene.view.fit()
+            self.scene.replace_layout(doc, fit=True)
         visitor_was_here = self.player.waiting_for_idle
         apply_moves(self.scene, self.player.update(now))
         if visitor_was_here and not self.player.waiting_for_idle:
@@ -105,7 +105,7 @@ class Installation:
         self.player.interrupt(now)
 
     def apply(self, command: Command, now: float) -> None:
-        """Carry out one remote command (layout / state / loop / next)."""
+        """Carry out one remote command (layout / state / loop / next / quit)."""
         log.info("remote: %s %s", command.name, command.value or "")
         scene, player = self.scene, self.player
         if command.name == "layout":
@@ -123,6 +123,8 @@ class Installation:
                 apply_moves(scene, player.play(now))
         elif command.name == "next":
             apply_moves(scene, player.next(now))
+        elif command.name == "quit":
+            self.sketch.exit_sketch()
 
     def close(self) -> None:
         if self.remote is not None:
@@ -150,17 +152,27 @@ def prepare_installation(config_path: str | os.PathLike | None, layout_path: str
     return Installation(config, layout_path)
 
 
+QUIT_KEYS = "Ctrl+Shift+Q"   # the only key combination that ends an installation (Esc does not)
+Q_KEY_CODE = 81
+
+
+def is_quit_combination(event: Any) -> bool:
+    """True for a key event of Ctrl+Shift+Q (QUIT_KEYS)."""
+    return event.get_key_code() == Q_KEY_CODE and event.is_control_down() and event.is_shift_down()
+
+
 class InstallationMixin:
     """Installation mode for the gallery sketch (gallery.py: `class InstalledGallery(InstallationMixin, Gallery)`).
 
-    Full screen on the configured display, no help or screenshot keys, and the `Installation` hooked
-    into setup, draw, every visitor event and exit; the hover panel shows only while a visitor is
-    active. The sketch provides `args.installation`, `args.doc`, `scene` (made in setup), `hover`
-    and `now()`.
+    Full screen on the configured display, no help or screenshot keys, no key that ends the show except
+    QUIT_KEYS, and the `Installation` hooked into setup, draw, every visitor event and exit; the hover
+    panel shows only while a visitor is active. The sketch provides `args.installation`, `args.doc`,
+    `scene` (made in setup), `hover` and `now()`.
     """
 
     def settings(self):
         self.full_screen(self.P2D, self.args.installation.config.display)
+        self.no_smooth()
 
     def setup(self):
         super().setup()
@@ -177,8 +189,13 @@ class InstallationMixin:
     def exiting(self):
         self.args.installation.close()
 
-    def key_pressed(self):
-        if self.key not in ("h", "s"):   # no help text or screenshots for visitors
+    def key_pressed(self, event):
+        if self.key == self.ESC:
+            self.intercept_escape()      # a visitor's Esc never ends the show
+        if is_quit_combination(event):
+            log.info("quit key (%s) pressed", QUIT_KEYS)
+            self.exit_sketch()
+        elif self.key not in ("h", "s"):   # no help text or screenshots for visitors
             self._visitor("key_pressed")
 
     def mouse_pressed(self):

@@ -1,8 +1,10 @@
-"""Load a layout JSON for the sketches and turn it into world positions.
+"""Load a layout JSON for the sketches and turn it into world placements (centre and side of every image).
 
 World units: one grid cell is 1 × 1; cell (col, row) has its centre at (col + 0.5, row + 0.5), so the
-whole grid spans [0, cols] × [0, rows]. Each t-SNE cloud is scaled uniformly into the same box
-(centres inside [0.5, cols - 0.5] × [0.5, rows - 0.5]) and centred, so one default framing fits both.
+whole grid spans [0, cols] × [0, rows]; a grid image is GRID_IMAGE_SIZE wide (a thin gap between cells).
+The t-SNE state shows each layout's display positions (`tsne_display`, else the raw map) scaled uniformly
+into the same box (centres inside [0.5, cols - 0.5] × [0.5, rows - 0.5], layoutfile.tsne_world) and
+centred, so one default framing fits both, with images `tsne_image_size` wide (else GRID_IMAGE_SIZE).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from layoutfile import LAYOUTS, UserError, atlas_paths, check_sheets, layout_arrays, open_regular, read_layout
+from layoutfile import (LAYOUTS, UserError, atlas_paths, check_sheets, display_arrays, layout_arrays, open_regular,
+                        read_layout, tsne_world)
+
+GRID_IMAGE_SIZE = 0.94   # side of an image in the grid, world units (grid cells), leaving a thin gap
 
 
 def load_layout(path: str | Path) -> dict:
@@ -50,22 +55,19 @@ def grid_size(doc: dict) -> tuple[int, int]:
 
 
 def world_positions(doc: dict) -> dict[tuple[str, str], np.ndarray]:
-    """Image centres in world units, float32 (N, 2), for every (layout, state)."""
+    """Every image's placement (x, y, side) in world units, float32 (N, 3), for every (layout, state)."""
     cols, rows = grid_size(doc)
     out = {}
     for name in LAYOUTS:
-        tsne, grid = layout_arrays(doc, name)
-        out[name, "grid"] = (grid + 0.5).astype(np.float32)
-        out[name, "tsne"] = fit_into_box(tsne, cols - 1.0, rows - 1.0, 0.5, 0.5)
+        _, grid = layout_arrays(doc, name)
+        display, size = display_arrays(doc, name)
+        out[name, "grid"] = placements(grid + 0.5, GRID_IMAGE_SIZE)
+        out[name, "tsne"] = placements(tsne_world(display, cols, rows), GRID_IMAGE_SIZE if size is None else size)
     return out
 
 
-def fit_into_box(points: np.ndarray, width: float, height: float, x0: float, y0: float) -> np.ndarray:
-    """Scale (N, 2) points uniformly so their bounding box fits width × height at (x0, y0), centred."""
-    if len(points) == 0:
-        return np.zeros((0, 2), np.float32)
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    extent = np.maximum(hi - lo, 1e-12)
-    scale = min(width / extent[0], height / extent[1]) if np.any(hi > lo) else 0.0
-    centre = np.array([x0 + width / 2, y0 + height / 2])
-    return ((points - (lo + hi) / 2) * scale + centre).astype(np.float32)
+def placements(centres: np.ndarray, side: float) -> np.ndarray:
+    """(N, 3) float32 (x, y, side) of images of one side at `centres` (N, 2)."""
+    out = np.empty((len(centres), 3), np.float32)
+    out[:, :2], out[:, 2] = centres, side
+    return out

@@ -7,6 +7,7 @@ A server thread decodes messages into `Command`s and queues them; the sketch tak
     /gallery/state   tsne | grid | toggle        fly to t-SNE positions or grid cells
     /gallery/loop    play | pause                start/stop the attract loop
     /gallery/next                                skip to the next playlist step
+    /gallery/quit                                end the show (exit status 0)
 
 Messages with another address or argument are dropped with a logged warning; packets that are not OSC
 or cannot be decoded are dropped the same way, never with a traceback. Bundles are handled at once,
@@ -37,6 +38,7 @@ COMMAND_VALUES: dict[str, tuple[str, ...]] = {
     "state": (*STATES, TOGGLE),
     "loop": ("play", "pause"),
     "next": (),
+    "quit": (),
 }
 ADDRESS_PREFIX = "/gallery/"
 QUEUE_SIZE = 256
@@ -46,7 +48,7 @@ WARNING_WINDOW = 10.0
 
 @dataclass(frozen=True)
 class Command:
-    """One remote command: `name` is layout, state, loop or next; `value` its argument (or None)."""
+    """One remote command: `name` is layout, state, loop, next or quit; `value` its argument (or None)."""
 
     name: str
     value: str | None = None

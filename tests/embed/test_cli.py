@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from embed.cli import build_options, make_parser
-from embed.options import BuildOptions
+from embed.options import RECIPE, BuildOptions
 
 DEMO = Path(__file__).resolve().parents[2] / "assets" / "layouts" / "demo.json"
 
@@ -35,12 +36,12 @@ def test_parsed_defaults_are_the_build_options_defaults():
 
 
 def test_parsed_options_become_typed_build_options():
-    args = make_parser().parse_args(["build", "pics", "-o", "out/x.json", "--blur", "0,4,16", "--blur-layout", "16",
+    args = make_parser().parse_args(["build", "pics", "-o", "out/x.json", "--blur", "0,4,16",
                                      "--aspect", "4:3", "--atlas-cells", "16,64", "--perplexity", "10", "--fresh",
                                      "--grid", "lap", "--workers", "0", "--quiet"])
     options = build_options(args)
     assert options.output == Path("out/x.json") and options.blur == (0.0, 4.0, 16.0)
-    assert options.blur_layout == (16.0,) and options.aspect == pytest.approx(4 / 3)
+    assert options.aspect == pytest.approx(4 / 3)
     assert options.atlas_cells == (16, 64) and options.perplexity == 10.0 and options.fresh and options.quiet
     assert options.extract_options().thumb_size == 64 and options.extract_options().workers == 0
     assert options.extract_options().blur_radii == (0.0, 4.0, 16.0) and not options.extract_options().progress
@@ -50,3 +51,14 @@ def test_options_written_in_code_equal_parsed_ones():
     """Lists, ints and strings from code are stored as the CLI stores them, so both give one fingerprint."""
     assert BuildOptions(images="pics", blur=[0, 8], atlas_cells=[32.0], perplexity=10) == \
         BuildOptions(images=Path("pics"), blur=(0.0, 8.0), atlas_cells=(32,), perplexity=10.0)
+
+
+def test_fingerprint_changes_with_the_options_and_with_the_layout_recipe(monkeypatch):
+    import embed.fingerprint
+
+    options = BuildOptions(images="pics")
+    first = embed.fingerprint.options_fingerprint(options, "tag")
+    assert embed.fingerprint.options_fingerprint(options, "tag") == first
+    assert embed.fingerprint.options_fingerprint(dataclasses.replace(options, blur=(4.0,)), "tag") != first
+    monkeypatch.setattr(embed.fingerprint, "RECIPE", dataclasses.replace(RECIPE, combined_colour_weight=0.25))
+    assert embed.fingerprint.options_fingerprint(options, "tag") != first

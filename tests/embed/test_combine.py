@@ -1,34 +1,56 @@
-"""Per-level feature blocks → the blur and combined layouts' feature matrices."""
+"""Features of the original and colour blocks → the blur and combined layouts' feature matrices (RECIPE)."""
 
 import numpy as np
 import pytest
 
-from embed.combine import blur_layout_levels, combine_blocks, layout_features
-from layoutfile import UserError
+from embed.combine import layout_features, scaled_block
+from embed.options import RECIPE
 
 
 def test_each_block_carries_its_weight_whatever_its_width_and_scale():
     rng = np.random.default_rng(0)
-    wide_and_large = rng.normal(0, 50, (200, 512))
-    narrow_and_small = rng.normal(0, 0.01, (200, 8))
-    combined = combine_blocks([wide_and_large, narrow_and_small], [1.0, 0.5])
-    assert combined.shape == (200, 520)
-    assert combined[:, :512].var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)
-    assert combined[:, 512:].var(axis=0).sum() == pytest.approx(0.5, rel=1e-3)
+    wide_and_large = scaled_block(rng.normal(0, 50, (200, 512)), 1.0)
+    narrow_and_small = scaled_block(rng.normal(0, 0.01, (200, 8)), 0.5)
+    assert wide_and_large.var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)
+    assert narrow_and_small.var(axis=0).sum() == pytest.approx(0.5, rel=1e-3)
+    assert np.allclose(narrow_and_small.mean(axis=0), 0, atol=1e-6)
 
 
-def test_original_weighs_as_much_as_all_blur_levels_together():
+def test_columns_keep_their_relative_scales_so_lab_distances_stay_delta_e():
     rng = np.random.default_rng(1)
-    features = {r: rng.normal(size=(50, 16)) for r in (0.0, 2.0, 8.0, 32.0)}
-    out = layout_features(features, blur_layout_levels([2.0, 8.0, 32.0], None))
-    original, blurred = out["combined"][:, :16], out["combined"][:, 16:]
-    assert original.var(axis=0).sum() == pytest.approx(blurred.var(axis=0).sum(), rel=1e-3)
-    assert out["blur"].shape == (50, 32)  # levels 8 and 32 only
+    lab = rng.normal(0, 1, (300, 3)) * [30.0, 10.0, 1.0]
+    scaled = scaled_block(lab, 1.0)
+    ratio = scaled.std(axis=0) / lab.std(axis=0)
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-4)   # one factor for every column: no z-scoring
 
 
-def test_blur_layout_levels_default_and_errors():
-    assert blur_layout_levels([2.0, 8.0, 32.0], None) == [8.0, 32.0]
-    assert blur_layout_levels([1.0, 3.0], None) == [3.0]
-    assert blur_layout_levels([2.0, 8.0], [2.0]) == [2.0]
-    with pytest.raises(UserError, match="not among"):
-        blur_layout_levels([2.0, 8.0], [4.0])
+def test_unit_rows_ignore_each_images_feature_magnitude():
+    rng = np.random.default_rng(2)
+    features = np.abs(rng.normal(size=(100, 32)))
+    louder = features * rng.uniform(0.1, 10, (100, 1))
+    np.testing.assert_allclose(scaled_block(louder, 1.0, unit_rows=True), scaled_block(features, 1.0, unit_rows=True),
+                               atol=1e-5)
+    assert not np.allclose(scaled_block(louder, 1.0), scaled_block(features, 1.0), atol=1e-3)
+
+
+def test_blur_layout_is_colour_only_and_combined_is_objects_first():
+    rng = np.random.default_rng(3)
+    features = np.abs(rng.normal(size=(60, 40)))
+    colour = {8.0: rng.normal(size=(60, RECIPE.colour_dims)) * 20}
+    out = layout_features(features, colour, "cnn")
+    assert out["blur"].shape == (60, RECIPE.colour_dims)
+    assert out["blur"].var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)
+    mean_colour = out["blur"][:, :3]   # the 1×1 grid: as much weight as the 4×4 grid
+    assert mean_colour.var(axis=0).sum() == pytest.approx(0.5, rel=1e-3)
+    objects, colour_part = out["combined"][:, :40], out["combined"][:, 40:]
+    assert objects.var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)
+    assert colour_part.var(axis=0).sum() == pytest.approx(RECIPE.combined_colour_weight, rel=1e-3)
+    np.testing.assert_allclose(colour_part, out["blur"] * np.sqrt(RECIPE.combined_colour_weight), atol=1e-5)
+
+
+def test_every_blur_level_shares_the_colour_weight():
+    rng = np.random.default_rng(4)
+    colour = {r: rng.normal(size=(30, RECIPE.colour_dims)) for r in (4.0, 16.0)}
+    out = layout_features(rng.normal(size=(30, 8)), colour, "lab")
+    assert out["blur"].shape == (30, 2 * RECIPE.colour_dims)
+    assert out["blur"][:, :RECIPE.colour_dims].var(axis=0).sum() == pytest.approx(0.5, rel=1e-3)

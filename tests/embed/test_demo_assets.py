@@ -1,4 +1,5 @@
-"""The bundled demo layout is a valid contract-v1 file whose atlas cells show its images."""
+"""The bundled demo layout is a valid contract file whose atlas cells show its images and whose t-SNE state
+shows every image."""
 
 from pathlib import Path
 
@@ -7,7 +8,8 @@ from PIL import Image
 
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
-from layoutfile import read_layout
+from embed.metrics import display_metrics, meets_display_targets
+from layoutfile import VERSION, display_arrays, layout_arrays, read_layout
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "assets" / "layouts" / "demo.json"
@@ -28,3 +30,13 @@ def test_demo_layout_points_at_the_demo_images_and_its_atlas_cells_show_them():
             shown = sheets[image["atlas_sheet"]][y:y + cell, x:x + cell]
             expected = square_thumbnail(open_image(source / image["path"], max_side=4 * cell), cell, doc["params"]["fit"])
             assert np.abs(shown.mean((0, 1)) - expected.reshape(-1, 3).mean(0)).max() < 6, image["path"]
+
+
+def test_demo_layout_shows_every_image_in_its_tsne_state():
+    doc = read_layout(DEMO)
+    assert doc["version"] == VERSION
+    for name in ("blur", "combined"):
+        tsne, _ = layout_arrays(doc, name)
+        display, size = display_arrays(doc, name)
+        metrics = display_metrics(tsne, display, size, doc["grid"]["cols"], doc["grid"]["rows"])
+        assert meets_display_targets(metrics), (name, metrics)

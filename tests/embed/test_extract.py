@@ -16,11 +16,11 @@ import torchvision
 from PIL import Image
 
 import embed.extract
-from embed.blur import blur_square, input_size_for
+from embed.blur import blur_square
 from embed.cache import RowStore
 from embed.extract import extract
 from embed.models import srgb_to_lab
-from embed.options import ExtractOptions
+from embed.options import RECIPE, ExtractOptions
 from embed.scan import scan_folder
 from embed.thumbs import square_thumbnail
 from layoutfile import UserError
@@ -38,6 +38,14 @@ def records_of(make_images, n: int, folder: str = "images", **kwargs):
     records, skipped = scan_folder(made[0][0].parent, progress=False)
     assert not skipped
     return records, made
+
+
+def assert_same_outputs(a, b) -> None:
+    """Two extractions of the same images agree: features (to float tolerance) and colour blocks."""
+    np.testing.assert_allclose(a.features, b.features, rtol=1e-4, atol=1e-4)
+    assert sorted(a.colour_blocks) == sorted(b.colour_blocks)
+    for r in a.colour_blocks:
+        np.testing.assert_allclose(a.colour_blocks[r], b.colour_blocks[r], atol=1e-4)
 
 
 @pytest.fixture
@@ -58,16 +66,17 @@ def test_cnn_features_thumbnails_and_colours_have_the_right_shapes_and_values(ma
 
     assert [r.rel for r in out.records] == [r.rel for r in records] and out.failed == []
     assert out.thumbs.shape == (5, 32, 32, 3) and out.thumbs.dtype == np.uint8
-    assert sorted(out.features) == [0, 2, 8, 32]
-    assert all(f.shape == (5, 512) and f.dtype == np.float32 for f in out.features.values())
+    assert out.features.shape == (5, 512) and out.features.dtype == np.float32
+    assert sorted(out.colour_blocks) == [0, 2, 8, 32]
+    assert all(b.shape == (5, RECIPE.colour_dims) and b.dtype == np.float32 for b in out.colour_blocks.values())
     assert out.weights_tag == "random:seed0"
-    for i, (_, colour) in enumerate(made):  # solid images: every thumbnail pixel is the colour
+    for i, (_, colour) in enumerate(made):  # solid images: every thumbnail pixel and every grid cell is the colour
         assert np.abs(out.thumbs[i].astype(int) - colour).max() <= 1
         np.testing.assert_allclose(out.colours[i], srgb_to_lab(np.array(colour)), atol=0.5)
+        for blocks in out.colour_blocks.values():
+            np.testing.assert_allclose(blocks[i].reshape(-1, 3), np.broadcast_to(out.colours[i], (17, 3)), atol=0.5)
     assert out.stats["computed"] == 5 and out.stats["cached"] == 0
-    # Different images give different features; blur levels differ from the original.
-    assert not np.allclose(out.features[0][0], out.features[0][1])
-    assert not np.allclose(out.features[0], out.features[32])
+    assert not np.allclose(out.features[0], out.features[1])   # different images, different features
 
 
 def test_second_run_reads_everything_from_the_cache_without_building_the_model(make_images, tmp_path,
@@ -83,8 +92,9 @@ def test_second_run_reads_everything_from_the_cache_without_building_the_model(m
     again = extract(records, tmp_path / "cache", replace(CNN, blur_radii=(0, 8), thumb_size=32))
 
     assert again.stats["computed"] == 0 and again.stats["cached"] == 4
+    np.testing.assert_array_equal(again.features, first.features)
     for r in (0, 8):
-        np.testing.assert_array_equal(again.features[r], first.features[r])
+        np.testing.assert_array_equal(again.colour_blocks[r], first.colour_blocks[r])
     np.testing.assert_array_equal(np.asarray(again.thumbs), np.asarray(first.thumbs))
     np.testing.assert_array_equal(again.colours, first.colours)
 
@@ -107,11 +117,10 @@ def test_adding_two_images_decodes_and_computes_only_those(make_images, tmp_path
     assert sorted(decoded) == sorted(hidden)
     assert after.stats["computed"] == 2 and after.stats["cached"] == 4
     kept = [0, 2, 3, 5]
-    for r in before.features:
-        np.testing.assert_array_equal(after.features[r][kept], before.features[r])
+    np.testing.assert_array_equal(after.features[kept], before.features)
+    np.testing.assert_array_equal(after.colour_blocks[8][kept], before.colour_blocks[8])
     fresh = extract(scan_folder(root, progress=False)[0], tmp_path / "fresh", replace(CNN, thumb_size=32))
-    for r in fresh.features:  # same seed → same features, whatever was cached when
-        np.testing.assert_allclose(after.features[r], fresh.features[r], rtol=1e-4, atol=1e-4)
+    assert_same_outputs(after, fresh)   # same seed → same features, whatever was cached when
 
 
 def test_each_image_is_decoded_once_for_thumbnail_colour_and_all_blur_levels(make_images, tmp_path, monkeypatch):
@@ -133,9 +142,11 @@ def test_new_blur_level_computes_only_that_level(make_images, tmp_path, no_netwo
 
     out = extract(records, cache, replace(LAB, blur_radii=(0, 4, 8)))
 
-    assert sorted(out.features) == [0, 4, 8] and out.features[4].shape == (4, 192)
+    assert sorted(out.colour_blocks) == [0, 4, 8] and out.colour_blocks[4].shape == (4, RECIPE.colour_dims)
+    assert out.features.shape == (4, 192)   # the 8×8 Lab grid of the original
     assert {p: p.stat().st_size for p in sizes} == sizes  # nothing appended to the old stores
-    assert RowStore(cache / "features_lab_none_r4_s32_crop", dtype=np.float32).shape == (192,)
+    [new_store] = cache.glob("colour-blocks_*_r4_*")
+    assert RowStore(new_store, dtype=np.float32).shape == (RECIPE.colour_dims,)
 
 
 def test_lab_kind_needs_no_network_and_sees_colour(make_images, tmp_path, no_network_build):
@@ -144,7 +155,7 @@ def test_lab_kind_needs_no_network_and_sees_colour(make_images, tmp_path, no_net
 
     out = extract(records, tmp_path / "cache", replace(LAB, blur_radii=(0, 8)))
 
-    features = out.features[8]
+    features = out.colour_blocks[8]
     same = np.linalg.norm(features[0] - features[2])
     different = np.linalg.norm(features[0] - features[1])
     assert 10 * same < different
@@ -159,7 +170,7 @@ def test_images_that_fail_to_decode_are_listed_and_left_out(make_images, tmp_pat
 
     assert out.failed == [(records[2].rel, "not an image")]
     assert [r.rel for r in out.records] == [records[i].rel for i in (0, 1, 3)]
-    assert out.thumbs.shape[0] == 3 and out.features[8].shape[0] == 3 and out.colours.shape[0] == 3
+    assert out.thumbs.shape[0] == 3 and out.features.shape[0] == 3 and out.colour_blocks[8].shape[0] == 3 and out.colours.shape[0] == 3
     assert out.stats["failed"] == 1 and out.stats["computed"] == 3
 
 
@@ -184,15 +195,14 @@ def test_interrupted_run_resumes_computing_only_the_rest(make_images, tmp_path, 
 
     assert resumed.stats["cached"] == 4 and resumed.stats["computed"] == 2
     clean = extract(records, tmp_path / "clean", replace(CNN, batch_size=2, thumb_size=32))
-    for r in clean.features:
-        np.testing.assert_allclose(resumed.features[r], clean.features[r], rtol=1e-4, atol=1e-4)
+    assert_same_outputs(resumed, clean)
 
 
 KILLED_RUN = """
 import sys
 from pathlib import Path
 from embed.extract import extract
-from embed.options import ExtractOptions
+from embed.options import RECIPE, ExtractOptions
 from embed.scan import scan_folder
 records = scan_folder(Path(sys.argv[1]), progress=False)[0]
 extract(records, sys.argv[2], ExtractOptions(model="mobilenet_v3_small", weights="random", kind="cnn", device="cpu",
@@ -206,7 +216,7 @@ def test_run_killed_with_sigkill_resumes_losing_at_most_one_batch(make_images, t
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(records[0].path.parent), str(cache)],
                             cwd=REPO, env=env)
-    ids_file = cache / "colours-lab_s32_crop" / "ids.txt"  # the last store each batch writes
+    ids_file = cache / "colour-blocks_g1-4_r8_s32_s224_crop" / "ids.txt"  # the last store each batch writes
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         if ids_file.exists() and ids_file.read_bytes().count(b"\n") >= 4:
@@ -221,8 +231,7 @@ def test_run_killed_with_sigkill_resumes_losing_at_most_one_batch(make_images, t
     assert 4 <= resumed.stats["cached"] < 24
     assert resumed.stats["computed"] == 24 - resumed.stats["cached"]
     clean = extract(records, tmp_path / "clean", replace(CNN, batch_size=4, thumb_size=32, blur_radii=(0, 8)))
-    for r in clean.features:
-        np.testing.assert_allclose(resumed.features[r], clean.features[r], rtol=1e-4, atol=1e-4)
+    assert_same_outputs(resumed, clean)
     np.testing.assert_array_equal(np.asarray(resumed.thumbs), np.asarray(clean.thumbs))
 
 
@@ -250,15 +259,6 @@ def test_blur_radius_is_relative_to_image_size():
     assert np.abs(blurred_small.astype(int) - blurred_large).mean() < 2
     unrelated = blur_square(small, 2, 224)
     assert np.abs(unrelated.astype(int) - blurred_large).mean() > 5
-
-
-def test_reduced_input_of_a_blurred_level_matches_blurring_at_full_size():
-    rng = np.random.default_rng(1)
-    square = np.asarray(Image.fromarray(rng.integers(0, 256, (28, 28, 3), dtype=np.uint8)).resize((224, 224)))
-    size = input_size_for(8)
-    assert size < 224
-    full = np.asarray(Image.fromarray(blur_square(square, 8, 224)).resize((size, size), Image.Resampling.BILINEAR))
-    assert np.abs(blur_square(square, 8, size).astype(int) - full).mean() < 2
 
 
 def test_thumbnails_are_the_square_thumbnails_of_the_image(make_images, tmp_path):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from vc_flas.metrics import distance_preservation_quality
 
-from embed.metrics import dpq, knn_preservation, layout_metrics, neighbour_colour_distance
+from embed.metrics import (category_metrics, dpq, knn_preservation, layout_metrics, mean_pairwise_distance,
+                           neighbour_colour_distance)
 
 
 def lattice(cols: int, rows: int) -> np.ndarray:
@@ -102,9 +103,10 @@ def test_layout_metrics_of_a_sorted_layout():
     lab = gradient_lab(cells)
     features = np.concatenate([lab, np.random.default_rng(6).normal(0, 0.5, (len(cells), 5))], axis=1)
     result = layout_metrics(features, lab, cells, cells + 0.3)
-    assert set(result) == {"neighbour_colour_dE", "random_colour_dE", "knn10_grid", "knn10_tsne",
+    assert set(result) == {"colour_ratio", "neighbour_colour_dE", "random_colour_dE", "knn10_grid", "knn10_tsne",
                            "dpq16_grid", "dpq16_tsne", "knn_queries", "dpq_points"}
     assert result["neighbour_colour_dE"] < 0.3 * result["random_colour_dE"]
+    assert result["colour_ratio"] == pytest.approx(result["neighbour_colour_dE"] / result["random_colour_dE"])
     assert 0.2 < result["knn10_grid"] <= 1 and 0.2 < result["knn10_tsne"] <= 1
     assert 0.8 < result["dpq16_grid"] <= 1
     assert result["dpq_points"] == result["knn_queries"] == len(cells)
@@ -114,3 +116,28 @@ def test_layout_metrics_of_a_sorted_layout():
 def test_layout_metrics_of_one_image():
     result = layout_metrics(np.ones((1, 4)), np.zeros((1, 3)), np.zeros((1, 2), dtype=int), np.zeros((1, 2)))
     assert result["neighbour_colour_dE"] == 0.0 and result["dpq16_grid"] == 1.0 and result["knn10_grid"] == 1.0
+
+
+def test_mean_pairwise_distance_is_the_mean_over_all_pairs_of_different_images():
+    lab = np.array([[0, 0, 0], [3, 4, 0], [0, 0, 10]], dtype=float)
+    assert mean_pairwise_distance(lab) == pytest.approx((5 + 10 + np.sqrt(9 + 16 + 100)) / 3)
+    assert mean_pairwise_distance(lab[:1]) == 0.0
+
+
+def test_category_metrics_of_grouped_and_mixed_grids():
+    cells = lattice(4, 2)                       # columns 0-1 hold 'a', columns 2-3 hold 'b'
+    labels = ["a" if col < 2 else "b" for col, _ in cells]
+    grouped = category_metrics(cells, labels)
+    # 10 neighbour pairs, 2 of them across the border; chance: 2 × 4·3 / (8·7) = 3/7
+    assert grouped["same_category_neighbours"] == pytest.approx(0.8)
+    assert grouped["random_same_category"] == pytest.approx(3 / 7)
+    assert grouped["category_ratio"] == pytest.approx(0.8 * 7 / 3)
+    checker = ["a" if (col + row) % 2 else "b" for col, row in cells]
+    assert category_metrics(cells, checker)["category_ratio"] == 0.0
+
+
+def test_layout_metrics_measure_categories_when_given_labels():
+    cells = lattice(6, 4)
+    labels = [str(col // 3) for col, _ in cells]
+    result = layout_metrics(np.asarray(cells, float), gradient_lab(cells), cells, cells + 0.1, labels)
+    assert result["category_ratio"] > 1.5 and result["random_same_category"] == pytest.approx(11 / 23)

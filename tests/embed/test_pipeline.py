@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 from embed.cli import main
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
-from layoutfile import layout_arrays, read_layout
+from layoutfile import display_arrays, layout_arrays, read_layout
 
 FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
             "purple": (140, 50, 160)}
@@ -40,7 +40,7 @@ def write_family_images(root: Path) -> dict[str, str]:
     return family_of
 
 
-BUILD_ARGS = ["--weights", "random", "--model", "resnet18", "--blur", "0,4,16", "--atlas-cells", "16,32",
+BUILD_ARGS = ["--weights", "random", "--model", "resnet18", "--blur", "8", "--atlas-cells", "16,32",
               "--grid", "lap", "--workers", "0", "--quiet"]
 
 
@@ -72,7 +72,16 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
             assert (out.parent / rel).is_file()
     for name in ("blur", "combined"):
         metrics = doc["layouts"][name]["metrics"]
-        assert {"neighbour_colour_dE", "random_colour_dE", "knn10_grid", "dpq16_grid"} <= metrics.keys()
+        assert {"colour_ratio", "neighbour_colour_dE", "random_colour_dE", "knn10_grid", "dpq16_grid"} <= metrics.keys()
+        # the images sit in sub-folders (their colour families, plus 'broken'): folder names are the labels
+        assert {"category_ratio", "same_category_neighbours", "random_same_category"} <= metrics.keys()
+        assert metrics["random_same_category"] == pytest.approx(5 * 8 * 7 / (40 * 39))
+        tsne, _ = layout_arrays(doc, name)                 # the t-SNE state is drawn spread, images smaller
+        display, size = display_arrays(doc, name)
+        assert display.shape == tsne.shape and not np.array_equal(display, tsne) and 0 < size < 1
+        # 10-NN agreement is reported; its target is asserted on realistic maps (test_spread): here 5 families
+        # of 8 leave 3 of each image's 10 neighbours to the order of the other families
+        assert 0.5 <= metrics["display_knn10_agreement"] <= 1 and metrics["display_covered_gt_half"] <= 0.1
 
 
 
@@ -103,7 +112,8 @@ def test_blur_layout_puts_same_colour_images_near_each_other(built):
     ratio = distances[same & off_diagonal].mean() / distances[off_diagonal].mean()
     assert ratio < 0.6, f"same-family grid distance is {ratio:.2f} of the overall mean"
     metrics = doc["layouts"]["blur"]["metrics"]
-    assert metrics["neighbour_colour_dE"] < 0.6 * metrics["random_colour_dE"]
+    assert metrics["colour_ratio"] < 0.6
+    assert metrics["category_ratio"] > 2.5   # the folders are colour families: grouping colour groups them
 
 
 def test_same_seed_gives_the_same_layout_and_second_run_uses_the_cache(built, capsys):
@@ -112,6 +122,7 @@ def test_same_seed_gives_the_same_layout_and_second_run_uses_the_cache(built, ca
     assert main([str(images), "-o", str(again), "--cache", str(out.parent / ".cache"), *BUILD_ARGS]) == 0
     printed = capsys.readouterr().out
     assert "0 computed, 40 from cache" in printed
+    assert printed.count("category_ratio=") == 2   # the summary's line of each layout
     first, second = json.loads(out.read_text()), json.loads(again.read_text())
     for doc in (first, second):
         doc.pop("created")

@@ -16,12 +16,13 @@ from layoutfile import UserError, build_layout, write_layout
 CELL = 16
 
 
-def write_test_layout(tmp_path, made, grid, tsne, cols, rows, source=True):
-    """A contract-v1 layout of `made` images, both layouts sharing `grid`/`tsne`; return its path."""
+def write_test_layout(tmp_path, made, grid, tsne, cols, rows, source=True, **display):
+    """A layout of `made` images, both layouts sharing `grid`/`tsne` (and `display`: tsne_display,
+    tsne_image_size); return its path."""
     folder = made[0][0].parent
     images = [{"id": f"{i:016x}", "path": path.name, "width": 48, "height": 32, "atlas_sheet": 0, "atlas_cell": i}
               for i, (path, _) in enumerate(made)]
-    layouts = {name: {"label": name, "tsne": tsne, "grid": grid} for name in ("blur", "combined")}
+    layouts = {name: {"label": name, "tsne": tsne, "grid": grid, **display} for name in ("blur", "combined")}
     doc = build_layout(generator_version=__version__, params={"source": str(folder)} if source else {},
                        atlas_levels=[{"cell_px": 32, "sheet_px": 2048, "files": ["dummy.jpg"]}],
                        images=images, cols=cols, rows=rows, layouts=layouts, skipped=[])
@@ -62,6 +63,22 @@ def test_tsne_poster_places_images_at_their_points_later_ones_on_top(make_images
     assert (centre(poster, 10, 40) == made[3][1]).all()  # last spans x 6..22, y 26..42: its lower band
     assert (centre(poster, 19, 29) == made[3][1]).all()  # where it overlaps the third (16..32), it wins
     assert (centre(poster, 3 * CELL - 3, 2) == 7).all()  # top-right corner is background
+
+
+def test_tsne_poster_draws_the_display_positions_at_the_tsne_image_size(make_images, tmp_path):
+    made = make_images(n=3)
+    display = [[0, 0], [1, 0], [0.5, 0.5]]                  # not the raw map: the poster must use these
+    layout = write_test_layout(tmp_path, made, [[0, 0], [1, 0], [2, 0]], [[0.5, 0.5], [0, 0], [1, 1]], cols=3, rows=3,
+                               tsne_display=display, tsne_image_size=0.5)
+    out = make_poster(layout, tmp_path / "display.png", state="tsne", cell_px=CELL, background=(7, 7, 7),
+                      progress=False)
+    poster = np.asarray(Image.open(out))
+    room = 3 * CELL - CELL                                  # centres span CELL / 2 .. 5 CELL / 2, as in the sketch
+    for (x, y), (_, colour) in zip(display, made):
+        cx, cy = x * room + CELL / 2, y * room + CELL        # the cloud is 1 x 0.5: centred vertically
+        assert (centre(poster, cx, cy) == colour).all()
+        assert (poster[int(cy), int(cx - CELL / 4) + 1] == colour).all()     # half a cell wide …
+        assert (poster[int(cy), int(cx - CELL / 4) - 2] == 7).all()          # … and no wider
 
 
 def test_missing_originals_are_left_empty_and_counted(make_images, tmp_path):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from layoutfile import (FORMAT, LAYOUTS, STATES, VERSION, LayoutFileError, UserError, build_layout, cell_origin,
-                        layout_arrays, read_layout, toggle, validate_layout, write_layout)
+                        display_arrays, layout_arrays, read_layout, toggle, tsne_world, validate_layout, write_layout)
 
 GRID = {"blur": [[0, 0], [1, 0], [0, 1]], "combined": [[1, 1], [0, 0], [1, 0]]}
 TSNE = {"blur": [[0.0, 0.0], [1.0, 0.25], [0.5, 0.5]], "combined": [[0.2, 1.0], [0.0, 0.0], [1.0, 0.1234567]]}
@@ -119,6 +119,52 @@ def test_an_invalid_document_is_never_written(tmp_path):
     with pytest.raises(LayoutFileError):
         write_layout(path, broken(lambda d: d["layouts"].pop("blur")))
     assert path.read_bytes() == before
+
+
+def test_a_sharper_level_with_fewer_cells_per_sheet_bounds_atlas_cell():
+    doc = small_document()
+    doc["atlas"]["levels"].append({"cell_px": 16, "sheet_px": 16, "files": ["atlas/16/000.png"]})   # 1 cell a sheet
+    with pytest.raises(LayoutFileError, match=r"'images\[1\].atlas_cell' must be a whole number from 0 to 0"):
+        validate_layout(doc)
+
+
+def test_display_keys_are_written_read_back_and_optional(tmp_path):
+    display = np.array([[0.1, 0.2], [0.9, 0.3], [0.5, 0.7]])
+    doc = small_document()
+    doc["layouts"]["blur"].update(tsne_display=display.tolist(), tsne_image_size=0.75)
+    path = tmp_path / "layout.json"
+    write_layout(path, doc)
+    back = read_layout(path)
+    positions, size = display_arrays(back, "blur")
+    assert positions.tolist() == display.tolist() and size == 0.75
+    positions, size = display_arrays(back, "combined")          # absent: the raw map, the grid's size
+    assert positions.tolist() == TSNE["combined"][:2] + [[1.0, 0.123457]] and size is None
+    built = build_layout(generator_version="9.9", params={}, images=doc["images"], cols=2, rows=2,
+                         atlas_levels=doc["atlas"]["levels"], skipped=[],
+                         layouts={name: {"label": name, "tsne": np.array(TSNE[name]), "grid": np.array(GRID[name]),
+                                         "tsne_display": display + 1e-9, "tsne_image_size": 0.123456789}
+                                  for name in LAYOUTS})
+    assert built["layouts"]["combined"]["tsne_display"][0] == [0.1, 0.2]
+    assert built["layouts"]["combined"]["tsne_image_size"] == 0.123457
+
+
+def test_version_1_files_still_load(tmp_path):
+    doc = small_document()
+    doc["version"] = 1
+    path = tmp_path / "v1.json"
+    path.write_text(json.dumps(doc))
+    back = read_layout(path)
+    assert back["version"] == 1
+    positions, size = display_arrays(back, "blur")
+    assert positions.tolist() == TSNE["blur"] and size is None
+
+
+def test_tsne_world_fits_the_cloud_into_the_box_of_image_centres():
+    world = tsne_world(np.array([[0.0, 0.0], [1.0, 0.5]]), cols=5, rows=3)
+    assert world.tolist() == [[0.5, 0.5], [4.5, 2.5]]          # x fills [0.5, 4.5]; y fits exactly too
+    world = tsne_world(np.array([[0.0, 0.0], [1.0, 0.1]]), cols=5, rows=3)
+    assert world == pytest.approx(np.array([[0.5, 1.3], [4.5, 1.7]]))   # thin cloud: centred vertically
+    assert tsne_world(np.array([[0.3, 0.3]]), cols=5, rows=3).tolist() == [[2.5, 1.5]]
 
 
 def test_cell_origin_is_row_major_within_a_sheet():

@@ -1,30 +1,31 @@
 """The gallery sketch rendering real frames under Xvfb + Mesa: pixels read back and checked.
 
 One scripted run covers grid/t-SNE placement, both toggles, mid-flight frames, an interruption, the
-sharp atlas level, hover, zoom, pan, help, screenshot and hot reload; a CLI run checks --snapshot; the
-error cases stop before Java starts.
+sharp atlas level, hover, zoom, pan, help, screenshot and hot reload; damaged atlas sheets fall back; a CLI
+run checks --snapshot; the error cases stop before Java starts. Sketches run in-process only in a test's
+own child process (tests/sketches/own_process.py): pytest itself never starts Java.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
 import sys
 import traceback
 from pathlib import Path
 
+import jpype
 import numpy as np
 import pytest
-from tests.sketches.conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
 from PIL import Image
+from tests.sketches.conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
+from tests.sketches.own_process import in_own_process
 
-py5 = pytest.importorskip("py5")   # needs the X display pytest-xvfb provides
-import jpype  # noqa: E402
-
-from layoutfile import read_layout  # noqa: E402
-from sketches.gallery import parse_args  # noqa: E402
-from sketches.gallery_sketch import PAN_STEP, Gallery  # noqa: E402
-from sketches.lib.animator import DEFAULT_DURATION  # noqa: E402
+from layoutfile import read_layout
+from sketches.gallery import parse_args
+from sketches.lib.animator import DEFAULT_DURATION
 
 GALLERY = ROOT / "sketches" / "gallery.py"
 SIZE = (960, 540)
@@ -32,31 +33,32 @@ TOLERANCE = 14    # per channel, for colours read back from the frame
 D = DEFAULT_DURATION
 
 
-class ScriptedGallery(Gallery):
-    """The gallery on a test clock, advancing a generator `script(sketch)` by one step per frame."""
+def run(args, script):
+    """Run the gallery on a test clock, advancing the generator `script(sketch)` by one step per frame
+    (in the test's own process: this imports py5, which starts Java)."""
+    from sketches.gallery_sketch import Gallery
 
-    def __init__(self, args, script):
-        super().__init__(args)
-        self.clock = 0.0
-        self.script = script(self)
-        self.failure: str | None = None
+    class ScriptedGallery(Gallery):
+        def __init__(self):
+            super().__init__(args)
+            self.clock = 0.0
+            self.script = script(self)
+            self.failure: str | None = None
 
-    def now(self) -> float:
-        return self.clock
+        def now(self) -> float:
+            return self.clock
 
-    def draw(self):
-        super().draw()
-        try:
-            next(self.script)
-        except StopIteration:
-            self.exit_sketch()
-        except BaseException:
-            self.failure = traceback.format_exc()
-            self.exit_sketch()
+        def draw(self):
+            super().draw()
+            try:
+                next(self.script)
+            except StopIteration:
+                self.exit_sketch()
+            except BaseException:
+                self.failure = traceback.format_exc()
+                self.exit_sketch()
 
-
-def run(args, script) -> ScriptedGallery:
-    sketch = ScriptedGallery(args, script)
+    sketch = ScriptedGallery()
     sketch.run_sketch(block=True)
     if sketch.is_dead_from_error:
         sketch.exit_sketch()
@@ -101,7 +103,10 @@ def wait_until_sharp(sketch, frames: int = 300):
         yield
 
 
+@in_own_process
 def test_gallery_animates_toggles_hovers_zooms(layout_path, tmp_path, monkeypatch):
+    from sketches.gallery_sketch import PAN_STEP
+
     monkeypatch.chdir(tmp_path)   # screenshots land here
     args = parse_args([str(layout_path), "--layout", "blur", "--state", "grid", "--size", "960x540"])
     args.doc = read_layout(layout_path)
@@ -117,17 +122,21 @@ def test_gallery_animates_toggles_hovers_zooms(layout_path, tmp_path, monkeypatc
         assert np.abs(colour_at(pixels, s, (x0 + 0.25, y0 + 0.25)) - COLOURS[0]).max() <= TOLERANCE
         grid_frame = pixels
 
-        # 2. t: grid → t-SNE. Mid-flight differs from both ends and matches the CPU's positions.
+        # 2. t: grid → t-SNE. The flight starts where the images are, drawn from the small level only (the
+        # sharp corner mark is gone); mid-flight differs from both ends and matches the CPU's positions.
         s.clock = 100.0
         press(s, "t")
         yield
-        assert np.array_equal(frame(s), grid_frame)        # the flight starts where the images are
+        start = frame(s)
+        assert_images_at(s, start, grid_world("blur"))
+        assert np.abs(colour_at(start, s, (x0 - 0.35, y0 - 0.35)) - COLOURS[0]).max() <= TOLERANCE
+        assert np.abs(start - grid_frame).max(axis=2).mean() < 1
         s.clock = 100.0 + 0.5 * D
         yield
         mid = frame(s)
         assert s.scene.is_animating(s.clock)
         hits = 0
-        for i, world in enumerate(s.scene.animator.positions(s.clock)):
+        for i, world in enumerate(s.scene.animator.positions(s.clock)[:, :2]):
             x, y = s.scene.view.to_screen(*world)
             if s.scene.image_at(x, y, s.clock) == i:
                 hits += 1
@@ -171,16 +180,23 @@ def test_gallery_animates_toggles_hovers_zooms(layout_path, tmp_path, monkeypatc
         assert (s.scene.layout, s.scene.state) == ("combined", "grid")
         assert_images_at(s, frame(s), grid_world("combined"))
 
-        # 5. Hover over image 3's cell: its file, and its enlarged thumbnail beside the cursor.
+        # 5. Hover over image 3's cell, at the window's right edge: its file, and its enlarged thumbnail in a
+        # panel beside it (to its left: there is no room on the right), never over it.
         x, y = s.scene.view.to_screen(*grid_world("combined")[3])
-        mouse(s, "MOVE", x - 60, y + 20)   # lower left part of the cell, so the panel fits on screen
-        yield
+        mouse(s, "MOVE", x + 40, y + 40)
+        for _ in range(300):
+            yield
+            if s.hover_image is not None:
+                break
         yield
         assert s.hover == 3 and s.hover_file == Path(args.doc["params"]["source"]) / "colours/3.png"
         pixels = frame(s)
-        panel_x = min(x - 60 + 16, SIZE[0] - 192 - 8) + 96
-        panel_y = min(y + 20 + 16, SIZE[1] - 192 - 30) + 96
-        assert np.abs(pixels[int(panel_y), int(panel_x)] - COLOURS[3]).max() <= TOLERANCE
+        half = 0.47 * s.scene.view.scale
+        assert np.abs(pixels[int(y), int(x)] - COLOURS[3]).max() <= TOLERANCE            # the image still shows
+        yellow = (np.abs(pixels - COLOURS[3]).max(axis=2) <= TOLERANCE)
+        yellow[int(y - half):int(y + half), int(x - half):int(x + half)] = False
+        ys, xs = np.nonzero(yellow)                                                        # the enlarged copy
+        assert len(xs) >= 180 * 180 and xs.max() < x - half and ys.min() >= 0
 
         # 6. Wheel zoom keeps the point under the cursor; r resets; arrows and drag pan.
         fit_scale = s.scene.view.scale
@@ -223,8 +239,10 @@ def test_gallery_animates_toggles_hovers_zooms(layout_path, tmp_path, monkeypatc
         order = [5, 4, 3, 1, 0]
         new_path = make_layout(tmp_path / "reloaded", order=order)
         s.clock = 500.0
-        s.scene.replace_layout(read_layout(new_path), s.clock, new_path)
-        yield
+        s.scene.replace_layout(read_layout(new_path), new_path)
+        while s.scene.reloading:                               # the old picture stays until the new atlas is in
+            assert_images_at(s, frame(s), grid_world("combined"))
+            yield
         s.clock = 500.0 + D
         yield
         assert_images_at(s, frame(s), grid_world("combined")[order], COLOURS[order])
@@ -272,16 +290,114 @@ def test_bad_input_or_environment_gives_one_line(layout_path, tmp_path):
     assert "no X display: run under `xvfb-run -a" in gallery_error([str(layout_path)], {"DISPLAY": ""})
     no_java = gallery_error([str(layout_path)], {"PATH": str(Path(sys.executable).parent), "JAVA_HOME": ""})
     assert no_java.startswith("error: no Java found")
+    doc = json.loads(layout_path.read_text())
+    doc["images"][4]["atlas_cell"] = 4                    # 2 x 2 cells a sheet: cells 0..3
+    bad_cell = tmp_path / "bad_cell.json"
+    bad_cell.write_text(json.dumps(doc))
+    assert gallery_error([str(bad_cell)]) == f"error: {bad_cell}: 'images[4].atlas_cell' must be a whole number from 0 to 3"
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps(dict(doc, images=[], layouts={n: dict(l, tsne=[], grid=[]) for n, l in
+                                                              doc["layouts"].items()})))
+    assert "the layout holds no images, so there is nothing to show" in gallery_error([str(empty)])
     (layout_path.parent / "atlas/8/000.png").unlink()
     assert "atlas sheet missing" in gallery_error([str(layout_path)])
 
 
-def test_undecodable_atlas_sheet_stops_the_sketch_with_one_line(layout_path, tmp_path):
-    sheet = layout_path.parent / "atlas/8/001.png"
-    sheet.write_bytes(sheet.read_bytes()[:60])   # header intact (passes the pre-Java check), pixels cut off
-    result = subprocess.run([sys.executable, str(GALLERY), str(layout_path), "--snapshot", str(tmp_path / "x.png")],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
-    first = result.stderr.strip().splitlines()[0]   # JOGL may add its X11 shutdown notes after it
-    assert first.startswith(f"error: {sheet}: atlas sheet cannot be decoded")
-    assert "Traceback" not in result.stderr and not (tmp_path / "x.png").exists()
+def truncate(sheet: Path) -> None:
+    """Cut an atlas sheet's pixels off after its header, zeros in their place (the file keeps its size, as an
+    interrupted copy leaves it): the pre-Java checks pass, decoding fails."""
+    data = sheet.read_bytes()
+    sheet.write_bytes(data[:60] + bytes(len(data) - 60))
+
+
+@in_own_process
+def test_a_truncated_small_sheet_is_rebuilt_from_the_sharp_level(layout_path, caplog):
+    truncate(layout_path.parent / "atlas/8/001.png")             # images 4 and 5
+    args = parse_args([str(layout_path), "--layout", "blur", "--state", "grid", "--size", "960x540"])
+    args.doc = read_layout(layout_path)
+
+    def script(s):
+        for _ in range(300):
+            if s.scene.atlas.loaded:
+                break
+            yield
+        s.clock = 100.0
+        press(s, "t")                                             # in flight: the small level only
+        yield
+        assert s.scene.is_animating(s.clock) and len(s.scene.detail.shown) == 0
+        assert_images_at(s, frame(s), grid_world("blur"))         # every image, in its colour: none black
+
+    with caplog.at_level(logging.WARNING):
+        run(args, script)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "atlas/8/001.png cannot be decoded" in warnings[0]
+    assert "its images are drawn from the 32 px level" in warnings[0]
+
+
+@pytest.mark.parametrize("damaged, shown_sharp, left_out", [
+    (["atlas/32/000.png"], [4, 5], []),                           # sharp sheet 0: images 0-3 stay small
+    (["atlas/32/001.png", "atlas/8/001.png"], [0, 1, 2, 3], [4, 5]),   # both levels of sheet 1: 4, 5 left out
+])
+def test_a_truncated_sheet_falls_back_and_never_draws_black_squares(layout_path, tmp_path, damaged, shown_sharp,
+                                                                    left_out):
+    for name in damaged:
+        truncate(layout_path.parent / name)
+    out = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, str(GALLERY), str(layout_path), "--snapshot", str(out), "--state", "grid",
+                             "--size", "480x270"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "cannot be decoded" in line]
+    assert len(warnings) == len(damaged) and "Traceback" not in result.stderr
+    pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    scale = 270 * 0.94 / 3                                        # default framing of the 4 x 3 world box
+    for i, ((x, y), colour) in enumerate(zip(grid_world("blur"), COLOURS)):
+        at = lambda dx, dy: pixels[int(135 + (y + dy - 1.5) * scale), int(240 + (x + dx - 2) * scale)]
+        expected = np.full(3, 24) if i in left_out else colour    # left out: the background, not a black square
+        assert np.abs(at(0.1, 0.1) - expected).max() <= TOLERANCE, (i, at(0.1, 0.1))
+        if i == 0:                                                # the mark only the sharp level has
+            mark = MARK if 0 in shown_sharp else COLOURS[0]
+            assert np.abs(at(-0.35, -0.35) - mark).max() <= TOLERANCE
+
+
+def run_width(pixels: np.ndarray, x: float, y: float, colour) -> int:
+    """Width in pixels of the run of `colour` through (x, y) along the row."""
+    row = np.abs(pixels[int(round(y))] - colour).max(axis=1) <= TOLERANCE
+    x = int(round(x))
+    left, right = x, x
+    while left > 0 and row[left - 1]:
+        left -= 1
+    while right < len(row) - 1 and row[right + 1]:
+        right += 1
+    return right - left + 1 if row[x] else 0
+
+
+@in_own_process
+def test_images_grow_from_the_tsne_size_to_the_grid_size_in_flight(layout_path):
+    doc = json.loads(layout_path.read_text())
+    doc["layouts"]["blur"].update(tsne_display=doc["layouts"]["blur"]["tsne"], tsne_image_size=0.5)
+    layout_path.write_text(json.dumps(doc))
+    args = parse_args([str(layout_path), "--layout", "blur", "--state", "tsne", "--size", "960x540"])
+    args.doc = read_layout(layout_path)
+
+    def widths(s) -> list[int]:
+        pixels = frame(s)
+        placed = s.scene.animator.positions(s.clock)
+        return [run_width(pixels, *s.scene.view.to_screen(x, y), colour) for (x, y, _), colour in zip(placed, COLOURS)]
+
+    def script(s):
+        yield from wait_until_sharp(s)
+        scale = s.scene.view.scale
+        assert widths(s) == pytest.approx([0.5 * scale] * 6, abs=3)          # t-SNE state: half a cell wide
+        s.clock = 100.0
+        press(s, "t")
+        yield
+        s.clock = 100.0 + 0.5 * D
+        yield
+        sides = s.scene.animator.positions(s.clock)[:, 2]
+        assert 0.5 < sides.min() and sides.max() < 0.94 and np.ptp(sides) > 0.01   # growing, staggered
+        assert widths(s) == pytest.approx(sides * scale, abs=3)               # drawn as the CPU computes them
+        s.clock = 100.0 + D
+        yield
+        assert widths(s) == pytest.approx([0.94 * scale] * 6, abs=3)         # grid: the grid's size
+
+    run(args, script)

@@ -1,9 +1,13 @@
-"""Installation mode: OSC remote control (real UDP on 127.0.0.1), hot reload, config, log file."""
+"""Installation mode: OSC remote control (real UDP on 127.0.0.1), hot reload, config, log file, keys that
+cannot end the show, and stopping cleanly (real processes, real signals)."""
 
 import json
 import logging
 import re
+import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +19,10 @@ from sketches.lib.install_config import InstallConfig, config_table, load_instal
 from sketches.lib.installation import setup_logging
 from sketches.lib.reload import LayoutWatcher
 from sketches.lib.remote import Command, RemoteControl
+from tests.sketches.conftest import ROOT
+from tests.sketches.own_process import in_own_process
+
+GALLERY = ROOT / "sketches" / "gallery.py"
 
 def variant(layout_path: Path, keep: int) -> None:
     """Rewrite the layout file atomically, like a new embed run, with only the first `keep` images."""
@@ -178,13 +186,16 @@ def test_setup_logging_appends_to_the_log_file(tmp_path):
     assert "INFO sketches.lib.installation: hello from the test" in log_file.read_text()
 
 
-def post_key(sketch, char: str) -> None:
+SHIFT, CTRL = 1, 2   # processing.event.Event modifier bits
+
+
+def post_key(sketch, char: str, code: int | None = None, modifiers: int = 0) -> None:
     """Deliver a key press to the running sketch as a visitor's keyboard would."""
     import jpype
 
     key_event = jpype.JClass("processing.event.KeyEvent")
-    sketch._instance.postEvent(key_event(None, int(time.time() * 1000), key_event.PRESS, 0, jpype.JChar(char),
-                                         ord(char), False))
+    sketch._instance.postEvent(key_event(None, int(time.time() * 1000), key_event.PRESS, modifiers, jpype.JChar(char),
+                                         ord(char) if code is None else code, False))
 
 
 def post_mouse_move(sketch, x: float, y: float) -> None:
@@ -194,8 +205,8 @@ def post_mouse_move(sketch, x: float, y: float) -> None:
     sketch._instance.postEvent(mouse_event(None, int(time.time() * 1000), mouse_event.MOVE, 0, int(x), int(y), 0, 0))
 
 
+@in_own_process
 def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, tmp_path):
-    pytest.importorskip("py5")   # needs the X display pytest-xvfb provides
     from sketches import gallery
     from sketches.gallery_sketch import InstalledGallery
 
@@ -246,7 +257,7 @@ def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, t
         post_key(sketch, "x")                                          # a visitor: the loop waits …
         wait_for(lambda: player.waiting_for_idle)
         wait_for(lambda: not scene.is_animating(sketch.now()))
-        x, y = scene.view.to_screen(*scene.animator.positions(sketch.now())[0])
+        x, y = scene.view.to_screen(*scene.animator.positions(sketch.now())[0, :2])
         post_mouse_move(sketch, x, y)                                  # … they point at an image: its panel shows
         wait_for(lambda: sketch.hover == 0)
         wait_for(lambda: not player.waiting_for_idle, 10)              # … the loop resumes once they are idle
@@ -254,8 +265,14 @@ def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, t
         post_key(sketch, "h")
         time.sleep(0.3)
         assert not sketch.show_help                                    # no help text in installation mode
+        post_key(sketch, "\x1b", code=27)                             # Esc does not end the show …
+        time.sleep(1.0)
+        assert sketch.is_running and "installation stopped" not in log_file.read_text()
+        post_key(sketch, "Q", code=81, modifiers=CTRL | SHIFT)          # … the documented combination does
+        wait_for(lambda: sketch.is_dead, 10)
     finally:
-        sketch.exit_sketch()
+        if not sketch.is_dead:
+            sketch.exit_sketch()
         wait_for(lambda: "installation stopped" in log_file.read_text(), 10)   # exiting() ran
         for handler in set(root.handlers) - set(handlers_before):
             handler.close()
@@ -263,6 +280,39 @@ def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, t
     log = log_file.read_text()
     cols, rows = args.doc["grid"]["cols"], args.doc["grid"]["rows"]
     assert f"{len(args.doc['images'])} images, grid {cols}x{rows}" in log and "GL: " in log and "OpenGL" in log
-    assert "remote: loop pause" in log and "layout reloaded" in log
+    assert "remote: loop pause" in log and "layout reloaded" in log and "quit key (Ctrl+Shift+Q) pressed" in log
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:
         again.bind(("127.0.0.1", port))                                # the OSC port was released
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGINT", "/gallery/quit"])
+def test_the_show_stops_cleanly_on_a_signal_or_osc_quit(layout_path, tmp_path, stop):
+    port = free_udp_port()
+    config = tmp_path / "install.json"
+    config.write_text(json.dumps({"osc_port": port, "log_file": "gallery.log"}))
+    log_file = tmp_path / "gallery.log"
+    show = subprocess.Popen([sys.executable, str(GALLERY), str(layout_path), "--install", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: log_file.exists() and "attract loop" in log_file.read_text(), 120)   # setup() is done
+        time.sleep(2.0)                                                                      # frames are drawn
+        if stop.startswith("SIG"):
+            show.send_signal(getattr(signal, stop))
+        else:
+            SimpleUDPClient("127.0.0.1", port).send_message(stop, [])
+        out, err = show.communicate(timeout=60)
+    finally:
+        if show.poll() is None:
+            show.kill()
+            show.communicate()
+    assert show.returncode == 0, err
+    assert "Traceback" not in err and "Exception" not in err
+    log = log_file.read_text()
+    assert (f"{stop}: stopping" if stop.startswith("SIG") else "remote: quit") in log
+    assert log.rstrip().endswith("installation stopped")

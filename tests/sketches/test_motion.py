@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.sketches.conftest import COLOURS, make_layout, tsne_world, grid_world
+from tests.sketches.conftest import COLOURS, TSNE, grid_world, make_layout, tsne_world
 
 from layoutfile import UserError
 from sketches.lib.animator import EASINGS, Animator, ease, stagger_delays
-from sketches.lib.layout import load_layout, world_positions
+from sketches.lib.layout import GRID_IMAGE_SIZE, load_layout, world_positions
 from sketches.lib.view import View
 
 SHADER = Path(__file__).resolve().parents[2] / "sketches/lib/shaders/quads.vert"
@@ -95,8 +95,35 @@ def test_world_positions_put_grid_cells_and_tsne_clouds_in_one_box(tmp_path):
     doc = load_layout(make_layout(tmp_path))
     positions = world_positions(doc)
     for name in ("blur", "combined"):
-        assert positions[name, "grid"] == pytest.approx(grid_world(name))
-        assert positions[name, "tsne"] == pytest.approx(tsne_world(name), abs=1e-5)
+        assert positions[name, "grid"][:, :2] == pytest.approx(grid_world(name))
+        assert positions[name, "tsne"][:, :2] == pytest.approx(tsne_world(name), abs=1e-5)
+        assert (positions[name, "grid"][:, 2] == GRID_IMAGE_SIZE).all()     # no tsne_image_size: the grid's size
+        assert (positions[name, "tsne"][:, 2] == GRID_IMAGE_SIZE).all()
+
+
+def test_the_tsne_state_uses_the_display_positions_and_image_size(tmp_path):
+    path = make_layout(tmp_path)
+    doc = json.loads(path.read_text())
+    display = (np.array(TSNE["blur"])[:, ::-1] * 0.6).tolist()          # another cloud, 0.6 x 1 after transposing
+    doc["layouts"]["blur"].update(tsne_display=display, tsne_image_size=0.5)
+    path.write_text(json.dumps(doc))
+    positions = world_positions(load_layout(path))
+    assert positions["blur", "tsne"][:, :2] == pytest.approx(tsne_world_of(display), abs=1e-5)
+    assert (positions["blur", "tsne"][:, 2] == 0.5).all() and (positions["blur", "grid"][:, 2] == GRID_IMAGE_SIZE).all()
+    assert positions["combined", "tsne"][:, :2] == pytest.approx(tsne_world("combined"), abs=1e-5)   # raw map
+    flight = Animator(positions["blur", "tsne"])
+    flight.retarget(positions["blur", "grid"], now=0.0, duration=1.0, easing="linear")
+    sides = flight.positions(0.5)[:, 2]                                # images grow on their way to the grid
+    assert ((sides > 0.5) & (sides < GRID_IMAGE_SIZE)).any() and (flight.positions(1.0)[:, 2] == GRID_IMAGE_SIZE).all()
+
+
+def tsne_world_of(points) -> np.ndarray:
+    """World centres of a [0, 1]² cloud on the test grid (COLS x ROWS), worked out by hand: the cloud is 0.6 wide
+    and 1 high, so its height fills rows - 1 = 2 cells and it is centred horizontally."""
+    points = np.asarray(points, dtype=float)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    scale = 2 / (hi[1] - lo[1])
+    return (points - (lo + hi) / 2) * scale + [2.0, 1.5]
 
 
 def test_atlas_problems_are_one_line_user_errors(tmp_path):

@@ -12,7 +12,7 @@ from PIL import Image
 
 from layoutfile import read_layout
 from sketches.lib.layout import grid_size, world_positions
-from sketches.lib.scene import IMAGE_SIZE
+from sketches.lib.layout import GRID_IMAGE_SIZE as IMAGE_SIZE
 from sketches.lib.view import View
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def colours_at(frame: np.ndarray, layout_path: Path, layout: str, state: str) ->
     the test atlas marks the top-left quarter of one image; some t-SNE squares overlap a little)."""
     doc = read_layout(layout_path)
     view = View(W, H, *grid_size(doc))
-    x, y = view.to_screen(*world_positions(doc)[layout, state].T)
+    x, y = view.to_screen(*world_positions(doc)[layout, state][:, :2].T)
     return frame[np.round(y).astype(int), np.round(x + IMAGE_SIZE * view.scale * 0.15).astype(int)].astype(int)
 
 

@@ -1,22 +1,25 @@
-// Image quads that fly: each vertex carries both ends of its image's flight (world units, one grid
-// cell = 1) and the image's start delay; the position at this frame is computed here, so the CPU
-// does the same small amount of work per frame for 1,000 or 100,000 images.
+// Image quads that fly: each vertex carries both ends of its image's flight (x, y in world units, one
+// grid cell = 1, and the image's side) and the image's start delay; the position and size at this frame
+// are computed here, so the CPU does the same small amount of work per frame for 1,000 or 100,000 images.
 // ease() must match sketches/lib/animator.py (EASINGS, same order).
 
 uniform vec2 viewScale;    // clip = world * viewScale + viewOffset
 uniform vec2 viewOffset;
+uniform float pixelsPerUnit;   // screen pixels per world unit
+uniform float outlinePx;   // width of the dark outline drawn inside each image, screen pixels
 uniform float elapsed;     // seconds since the flight started
 uniform float moveTime;    // seconds one image flies once its delay has passed
 uniform float easing;      // index into animator.EASINGS
-uniform float imageSize;   // side of an image in world units
 
 attribute vec2 aCorner;    // (±0.5, ±0.5)
 attribute vec2 aUV;        // texture coordinate of this corner in the atlas sheet
-attribute vec2 aFrom;
-attribute vec2 aTo;
+attribute vec3 aFrom;      // (x, y, side) where the flight starts
+attribute vec3 aTo;        // (x, y, side) where it ends
 attribute float aDelay;
 
 varying vec2 vUV;
+varying vec2 vCorner;      // (±0.5, ±0.5) across the quad
+varying float vInner;      // half side of the part inside the outline, in vCorner units
 
 float ease(float t) {
     t = clamp(t, 0.0, 1.0);
@@ -36,8 +39,10 @@ float ease(float t) {
 }
 
 void main() {
-    float progress = ease((elapsed - aDelay) / moveTime);
-    vec2 world = mix(aFrom, aTo, progress) + aCorner * imageSize;
+    vec3 placed = mix(aFrom, aTo, ease((elapsed - aDelay) / moveTime));
+    vec2 world = placed.xy + aCorner * placed.z;
     gl_Position = vec4(world * viewScale + viewOffset, 0.0, 1.0);
     vUV = aUV;
+    vCorner = aCorner;
+    vInner = 0.5 - outlinePx / max(placed.z * pixelsPerUnit, 1e-6);
 }
