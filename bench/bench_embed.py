@@ -212,7 +212,6 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
     """Post-feature stages of run_build on synthetic features; per-stage seconds and peak RSS as JSON."""
     from embed import __version__
     from embed.combine import layout_features
-    from embed.grid import grid_shape
     from embed.layouts import compute_layouts
     from embed.options import BuildOptions
     from embed.thumbs import write_atlases
@@ -235,7 +234,6 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
     options = BuildOptions(images=out_dir, seed=seed, quiet=True)
     with stage("synthetic features (not a pipeline stage)"):
         features, blocks, colours = synthetic_features(n, dims, seed)
-    cols, rows = grid_shape(n, options.aspect)
     if atlas:
         thumbs = CycledThumbs(n, 128)
         with stage("atlas (32 + 128 px)"):
@@ -248,7 +246,7 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
         sheets, cells = np.arange(n) // per_sheet, np.arange(n) % per_sheet
     with stage("layout_features"):
         layout = layout_features(features, blocks, "cnn")
-    layouts = compute_layouts(layout, colours, None, cols, rows, options, None, stage)
+    layouts, (cols, rows) = compute_layouts(layout, colours, None, options, None, stage)
     with stage("write (layout JSON)"):
         images = [{"id": f"{i:040x}", "path": f"{i // 1000:03d}/gen_{i:06d}.jpg", "width": 256, "height": 192,
                    "atlas_sheet": int(s), "atlas_cell": int(c)} for i, (s, c) in enumerate(zip(sheets, cells))]

@@ -1,19 +1,24 @@
-"""t-SNE: bare openTSNE against `embed.reduce.reduce_to_2d` on the same matrix: seconds, peak RSS, 10-NN
-preservation. Target: reduce_to_2d ≤ 1.2× the bare time.
+"""t-SNE: bare openTSNE against `embed.reduce.reduce_to_2d` on the same matrix: wall and CPU seconds, peak
+RSS, 10-NN preservation. Target (issue 12): reduce_to_2d ≤ 1.1× the bare time on the same machine.
 
-    nice .venv/bin/python bench/bench_tsne.py [--sizes 10000 100000] [--dim 50] [--jobs 2]
+    nice .venv/bin/python bench/bench_tsne.py [--sizes 20000 100000] [--dim 50] [--jobs -1] [--repeats 1]
+        [--policy auto|PASSIVE|ACTIVE]
 
 Features: N × dim synthetic clustered vectors (30 Gaussian clusters, seeded). bare is
 `openTSNE.TSNE(n_jobs=jobs, random_state=0).fit(X)` (openTSNE's own defaults); ours is
 `reduce_to_2d(X, n_jobs=jobs, seed=0, progress=False)` (standardise, PCA to 50 when dim > 50, explicit
 neighbour and gradient methods). Every run is a fresh subprocess, so peak RSS (ru_maxrss) is its own;
-"data MiB" is the RSS once the matrix exists.
+"data MiB" is the RSS once the matrix exists. Both variants import embed first, so both run under the
+OpenMP wait policy embed/threads.py picks for this machine ("auto"), or under the one --policy names; each
+row prints the policy in effect, the usable cores and the 1-min load average at its start. Variants run
+interleaved per repeat; the ratio line compares the sums over repeats.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,13 +37,19 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_child(variant: str, n: int, dim: int, jobs: int) -> None:
     """One timed run; prints a JSON line for the parent."""
     from embed.metrics import knn_preservation
+    from embed.threads import usable_cores
 
     x = clustered_features(n, dim)
     data_mib = _rss_mib()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     if variant == "bare":
         import openTSNE
 
@@ -47,17 +58,20 @@ def run_child(variant: str, n: int, dim: int, jobs: int) -> None:
         from embed.reduce import reduce_to_2d
 
         xy = reduce_to_2d(x, n_jobs=jobs, seed=0, progress=False)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     peak = _rss_mib()
-    print(json.dumps({"seconds": seconds, "peak_mib": peak, "data_mib": data_mib,
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mib": peak, "data_mib": data_mib,
+                      "policy": os.environ.get("OMP_WAIT_POLICY", "default"), "cores": usable_cores(),
                       "knn10": knn_preservation(x, xy, 10, max_queries=1000)}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20000])
     parser.add_argument("--dim", type=int, default=50)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--jobs", type=int, default=-1)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--policy", default="auto", help="OMP_WAIT_POLICY for the children (auto: embed's rule)")
     parser.add_argument("--child", nargs=4, metavar=("VARIANT", "N", "DIM", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -65,18 +79,28 @@ def main() -> None:
         run_child(variant, int(n), int(dim), int(jobs))
         return
 
-    print(f"| {'N':>7} | dim | jobs | {'variant':<12} | {'seconds':>7} | {'peak MiB':>8} | {'data MiB':>8} | knn10 |")
-    print(f"|{'-' * 9}|-----|------|{'-' * 14}|{'-' * 9}|{'-' * 10}|{'-' * 10}|-------|")
+    env = dict(os.environ)
+    env.pop("OMP_WAIT_POLICY", None)
+    if args.policy != "auto":
+        env["OMP_WAIT_POLICY"] = args.policy
+    print("| N | dim | jobs | cores | policy | variant | rep | load | wall s | CPU s | peak MiB | data MiB | knn10 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        seconds = {}
-        for variant in ("bare", "reduce_to_2d"):
-            out = subprocess.run([sys.executable, __file__, "--child", variant, str(n), str(args.dim), str(args.jobs)],
-                                 check=True, capture_output=True, text=True).stdout
-            row = json.loads(out.strip().splitlines()[-1])
-            seconds[variant] = row["seconds"]
-            print(f"| {n:>7,} | {args.dim:>3} | {args.jobs:>4} | {variant:<12} | {row['seconds']:>7.1f} | "
-                  f"{row['peak_mib']:>8.0f} | {row['data_mib']:>8.0f} | {row['knn10']:.3f} |", flush=True)
-        print(f"ratio reduce_to_2d / bare at N={n:,}: {seconds['reduce_to_2d'] / seconds['bare']:.2f}×", flush=True)
+        totals = {"bare": [0.0, 0.0], "reduce_to_2d": [0.0, 0.0]}
+        for rep in range(1, args.repeats + 1):
+            for variant in totals:
+                load = os.getloadavg()[0]
+                out = subprocess.run([sys.executable, __file__, "--child", variant, str(n), str(args.dim),
+                                      str(args.jobs)], check=True, capture_output=True, text=True, env=env).stdout
+                row = json.loads(out.strip().splitlines()[-1])
+                totals[variant][0] += row["seconds"]
+                totals[variant][1] += row["cpu"]
+                print(f"| {n:,} | {args.dim} | {args.jobs} | {row['cores']} | {row['policy']} | {variant} | {rep} "
+                      f"| {load:.1f} | {row['seconds']:.1f} | {row['cpu']:.1f} | {row['peak_mib']:.0f} "
+                      f"| {row['data_mib']:.0f} | {row['knn10']:.3f} |", flush=True)
+        (bare_wall, bare_cpu), (ours_wall, ours_cpu) = totals["bare"], totals["reduce_to_2d"]
+        print(f"ratio reduce_to_2d / bare at N={n:,}: wall {ours_wall / bare_wall:.2f}×, CPU {ours_cpu / bare_cpu:.2f}×",
+              flush=True)
 
 
 if __name__ == "__main__":

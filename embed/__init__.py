@@ -1,9 +1,9 @@
 """tsne-gallery's offline half: images → features → t-SNE → grid → layout JSON."""
 
-import os
+from embed.threads import apply_wait_policy
 
-# torch and openTSNE use OpenMP; its default busy-waiting threads slow both 5-20x on a machine whose
-# cores are shared (measured: bench/bench_embed.py). Must be set before either library is imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# torch and openTSNE use OpenMP, which reads its wait policy once, when loaded: choose it before either
+# is imported (embed/threads.py: PASSIVE on a small or busy machine, the runtime's default otherwise).
+apply_wait_policy()
 
 __version__ = "0.3.0"

@@ -30,9 +30,10 @@ TILES_CELLS = 256   # tile size of ``tiles`` (its seam windows are 16 × 16)
 _LAP_COST_SCALE = 2**20  # largest integer cost handed to lapjv by ``lap``
 
 
-def grid_shape(n: int, aspect: float = 16 / 9) -> tuple[int, int]:
-    """(cols, rows) of a grid holding `n` cells or a few more, as near the aspect ratio cols/rows as
-    possible while leaving few cells empty."""
+def grid_shape(n: int, aspect: float = 16 / 9, *, spare: float = 0.0) -> tuple[int, int]:
+    """(cols, rows) of a grid holding `n` cells or a few more (at least `spare` × n more), as near the aspect
+    ratio cols/rows as possible while leaving few cells empty."""
+    n = math.ceil(n * (1 + spare)) if n >= 1 else n
     if n < 1:
         raise UserError(f"cannot lay out {n} images: need at least one")
     if not aspect > 0:
@@ -80,9 +81,11 @@ def assign_grid(xy: np.ndarray, cols: int, rows: int, method: str = "auto", *, s
     return np.stack([cell // rows, cell % rows], axis=1)
 
 
-def fit_to_grid(xy: np.ndarray, cols: int, rows: int) -> np.ndarray:
-    """Stretch each axis of the points onto [0, cols] × [0, rows]; a flat axis goes to the middle."""
-    lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
+def fit_to_grid(xy: np.ndarray, cols: int, rows: int, within: np.ndarray | None = None) -> np.ndarray:
+    """Stretch each axis of the points' bounding box (or of the box of the points `within`) onto
+    [0, cols] × [0, rows]; a flat axis goes to the middle."""
+    box = xy if within is None else within
+    lo, span = box.min(axis=0), np.ptp(box, axis=0)
     unit = np.divide(xy - lo, span, out=np.full_like(xy, 0.5), where=span > 0)
     return unit * np.array([cols, rows], dtype=np.float64)
 

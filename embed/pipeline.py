@@ -19,21 +19,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embed import __version__
+from embed.atlas_reuse import continued_slots
 from embed.combine import layout_features
 from embed.document import image_entries, layout_params, skipped_entries
 from embed.extract import extract
 from embed.fingerprint import inputs_fingerprint, layout_is_current, options_fingerprint
-from embed.grid import grid_shape
 from embed.labels import folder_labels
-from embed.layouts import compute_layouts
+from embed.layouts import Layout, compute_layouts
 from embed.lock import build_lock
 from embed.models import check_weights
 from embed.options import BuildOptions, BuildPlan
-from embed.positions import SavedPositions, count_new
+from embed.positions import KeptMap, SavedPositions
 from embed.scan import scan_folder
 from embed.summary import BuildSummary
-from embed.sweep import atlas_folder, named_sheets, remove_stale_temps, remove_unreferenced_sheets, sheets_of
-from embed.thumbs import MAX_ATLAS_CELL, atlas_order, write_atlases
+from embed.sweep import atlas_folder, named_sheets, remove_stale_temps, remove_unreferenced_sheets, layout_on_disk
+from embed.thumbs import CELLS_PER_SIDE, MAX_ATLAS_CELL, atlas_order, write_atlases
 from layoutfile import UserError, build_layout, write_layout
 
 
@@ -92,7 +92,7 @@ def run_build(options: BuildOptions) -> BuildSummary:
 def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
     """run_build's steps, under the output's lock."""
     timer = StageTimer()
-    current = sheets_of(plan.output)   # what the layout file on disk names (None: unreadable, keep everything)
+    previous, current = layout_on_disk(plan.output)   # current: the sheets it names (None: unreadable, keep all)
     remove_stale_temps(plan.output, plan.cache_dir)
     if current is not None:
         remove_unreferenced_sheets(plan.output, current)   # e.g. a killed run's new sheets
@@ -110,25 +110,28 @@ def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
     if not kept:
         raise UserError(f"{plan.source}: no readable images (skipped {len(skipped)})")
 
-    cols, rows = grid_shape(len(kept), options.aspect)
     ids = [r.id for r in kept]
     saved = SavedPositions.of_output(plan.cache_dir, plan.output, options_fingerprint(options, plan.weights_tag))
-    init = None if options.fresh else saved.load(ids)
-    layouts = compute_layouts(layout_features(extracted.features, extracted.colour_blocks, options.features),
-                              extracted.colours, folder_labels([r.rel for r in kept]), cols, rows, options, init, timer.stage)
+    kept_map = None if options.fresh else saved.load(ids)
+    layouts, (cols, rows) = compute_layouts(layout_features(extracted.features, extracted.colour_blocks,
+                                                            options.features),
+                                            extracted.colours, folder_labels([r.rel for r in kept]), options,
+                                            kept_map, timer.stage)
     try:
         with timer.stage("atlas"):  # blur-grid neighbours share a sheet, so a zoomed-in view reads few sheets
             levels, sheets, cells = write_atlases(extracted.thumbs, plan.output.parent,
                                                   rel_prefix=atlas_folder(plan.output).name,
                                                   cell_sizes=tuple(sorted(options.atlas_cells)),
-                                                  order=atlas_order(layouts["blur"].grid), progress=options.progress)
+                                                  progress=options.progress,
+                                                  **_atlas_slots(previous, kept_map, ids, layouts["blur"], plan,
+                                                                 options))
         doc = build_layout(generator_version=__version__,
                            params=layout_params(options, plan, extracted.weights_tag, fingerprint),
                            atlas_levels=levels, images=image_entries(kept, sheets, cells), cols=cols, rows=rows,
                            layouts={name: layout.contract_entry() for name, layout in layouts.items()},
                            skipped=skipped)
         with timer.stage("write"):
-            saved.save(ids, {name: layout.xy for name, layout in layouts.items()})
+            saved.save(ids, {name: layout.map for name, layout in layouts.items()}, cols, rows)
             write_layout(plan.output, doc)
     except BaseException:
         if current is not None:   # the layout on disk is unchanged: its sheets stay, this run's go
@@ -138,5 +141,20 @@ def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
     return BuildSummary(output=plan.output, images=len(kept), seconds=timer.seconds,
                         computed=extracted.stats.get("computed", len(kept)),
                         cached=extracted.stats.get("cached", 0), skipped=skipped,
-                        tsne="from scratch" if init is None else f"incremental, {count_new(init)} new of {len(kept)}",
+                        tsne=("from scratch" if kept_map is None
+                              else f"incremental, {int(kept_map.new.sum())} new of {len(kept)}"),
                         metrics={name: layout.metrics for name, layout in layouts.items()})
+
+
+def _atlas_slots(previous: dict | None, kept_map: KeptMap | None, ids: list[str], blur: Layout, plan: BuildPlan,
+                 options: BuildOptions) -> dict:
+    """write_atlases' slot arguments: an incremental run continues the atlas of the layout file it replaces
+    (embed/atlas_reuse.py), new images in blur-grid order; otherwise every slot follows the blur grid."""
+    order = atlas_order(blur.map.grid)
+    if kept_map is not None and previous is not None and previous["params"].get("fit") == options.fit:
+        continued = continued_slots(previous, ids, order, plan.output.parent, atlas_folder(plan.output).name,
+                                    tuple(sorted(options.atlas_cells)), CELLS_PER_SIDE)
+        if continued is not None:
+            slots, reuse = continued
+            return {"slots": slots, "reuse": reuse}
+    return {"order": order}

@@ -1,4 +1,6 @@
-"""Raw t-SNE positions kept in the cache between runs, so that a re-run continues the map it made last time."""
+"""The map a build made, kept in the cache between runs, so that a re-run adds images to it instead of
+starting again: per image id and layout its raw t-SNE position and grid cell, and per layout the
+projection of feature rows into the t-SNE input space and the alignment onto the blur layout."""
 
 from __future__ import annotations
 
@@ -9,51 +11,91 @@ from pathlib import Path
 import numpy as np
 
 from embed.fingerprint import stable_hash
+from embed.reduce import MIN_TSNE_POINTS, Projection
 from layoutfile import LAYOUTS, atomic_path
 
 MIN_KNOWN_SHARE = 0.5  # continue the saved map when at least this share of the images has a saved position
 
 
+@dataclass
+class MapLayout:
+    """What one layout keeps: positions and cells of its images (rows in the map's id order), how feature
+    rows become t-SNE input, and how raw t-SNE positions are aligned (aligned = xy @ matrix + offset)."""
+
+    xy: np.ndarray           # (S, 2) raw t-SNE
+    grid: np.ndarray         # (S, 2) int (col, row)
+    projection: Projection
+    matrix: np.ndarray       # (2, 2)
+    offset: np.ndarray       # (2,)
+    box: np.ndarray          # (2, 2) lowest and highest aligned position of the cold run: new images go inside
+
+    def aligned(self, xy: np.ndarray | None = None) -> np.ndarray:
+        """`xy` (default: every kept position) aligned as the layout was."""
+        return (self.xy if xy is None else xy) @ self.matrix + self.offset
+
+
+@dataclass
+class KeptMap:
+    """A saved map, looked up for the images of this run."""
+
+    rows: np.ndarray                 # (N,) row of each image in the saved arrays, -1 for a new image
+    cols: int
+    grid_rows: int
+    layouts: dict[str, MapLayout]
+
+    @property
+    def new(self) -> np.ndarray:
+        """(N,) bool: images without a saved position."""
+        return self.rows < 0
+
+
 @dataclass(frozen=True)
 class SavedPositions:
-    """The raw positions of every layout written to one output file, valid only under one set of options."""
+    """The map of the layouts written to one output file, valid only under one set of options."""
 
     path: Path
     options_key: str   # embed.fingerprint.options_fingerprint of the run that saved them
 
     @classmethod
     def of_output(cls, cache_dir: Path, output: Path, options_key: str) -> SavedPositions:
-        """The saved positions of the layout written to `output`, under the options `options_key`."""
+        """The saved map of the layout written to `output`, under the options `options_key`."""
         return cls(cache_dir / "layouts" / f"{output.stem}-{stable_hash(str(output))[:12]}.npz", options_key)
 
-    def save(self, ids: list[str], xy: dict[str, np.ndarray]) -> None:
-        """Write the image ids and each layout's raw t-SNE coordinates (atomically)."""
+    def save(self, ids: list[str], layouts: dict[str, MapLayout], cols: int, rows: int) -> None:
+        """Write the image ids, the grid shape and every layout's map (atomically)."""
+        arrays = {"options": np.array(self.options_key), "ids": np.array(ids), "shape": np.array([cols, rows])}
+        for name, layout in layouts.items():
+            p = layout.projection
+            arrays.update({f"{name}.xy": layout.xy, f"{name}.grid": layout.grid, f"{name}.matrix": layout.matrix,
+                           f"{name}.offset": layout.offset, f"{name}.box": layout.box, f"{name}.mean": p.mean})
+            if p.components is not None:
+                arrays[f"{name}.components"] = p.components
+            if p.scale is not None:
+                arrays[f"{name}.scale"] = p.scale
         with atomic_path(self.path) as tmp, tmp.open("wb") as f:
-            np.savez(f, options=np.array(self.options_key), ids=np.array(ids), **xy)
+            np.savez(f, **arrays)
 
-    def load(self, ids: list[str]) -> dict[str, np.ndarray] | None:
-        """Saved raw positions of `ids` per layout, NaN rows for ids without one; None when there is no usable
-        file (missing, unreadable, other options) or fewer than MIN_KNOWN_SHARE of `ids` have a position."""
+    def load(self, ids: list[str]) -> KeptMap | None:
+        """The saved map looked up for `ids`; None when there is no usable file (missing, unreadable, from
+        other options or an older version) or fewer than MIN_KNOWN_SHARE of `ids` (or than MIN_TSNE_POINTS) are in it."""
         try:
             with np.load(self.path) as saved:
                 if str(saved["options"]) != self.options_key:
                     return None
                 where = {image_id: row for row, image_id in enumerate(saved["ids"].tolist())}
-                xy = {name: saved[name] for name in LAYOUTS}
+                cols, rows = (int(v) for v in saved["shape"])
+                layouts = {name: MapLayout(saved[f"{name}.xy"], saved[f"{name}.grid"],
+                                           Projection(saved[f"{name}.mean"], _optional(saved, f"{name}.components"),
+                                                      _optional(saved, f"{name}.scale")),
+                                           saved[f"{name}.matrix"], saved[f"{name}.offset"], saved[f"{name}.box"])
+                           for name in LAYOUTS}
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None
-        rows = np.array([where.get(image_id, -1) for image_id in ids], dtype=np.int64)
-        known = rows >= 0
-        if known.sum() < max(MIN_KNOWN_SHARE * len(ids), 1):
+        index = np.array([where.get(image_id, -1) for image_id in ids], dtype=np.int64)
+        if (index >= 0).sum() < max(MIN_KNOWN_SHARE * len(ids), MIN_TSNE_POINTS):
             return None
-        out = {}
-        for name, points in xy.items():
-            init = np.full((len(ids), 2), np.nan)
-            init[known] = points[rows[known]]
-            out[name] = init
-        return out
+        return KeptMap(index, cols, rows, layouts)
 
 
-def count_new(init: dict[str, np.ndarray]) -> int:
-    """How many images of loaded positions have none saved (their rows are NaN)."""
-    return int(np.isnan(init[LAYOUTS[0]][:, 0]).sum())
+def _optional(saved, key: str) -> np.ndarray | None:
+    return saved[key] if key in saved else None

@@ -3,20 +3,65 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import openTSNE
 from scipy.linalg import orthogonal_procrustes
 from sklearn.decomposition import PCA
-from sklearn.neighbors import NearestNeighbors
 from tqdm import tqdm
 
 MIN_TSNE_POINTS = 5  # fewer points than this are laid out by PCA alone
 FFT_MIN_POINTS = 10_000  # Barnes-Hut gradients are faster below (300 points: 1 s vs 8 s)
 _PROGRESS_EVERY = 10  # iterations between progress-bar updates
 _EARLY_ITER, _MAIN_ITER = 250, 500  # openTSNE's defaults, spelled out for the progress bar
-REFINE_ITER = 150  # iterations from a given `init` (no early exaggeration): quality as 200–300, see docs/benchmarks.md
-PLACE_NEIGHBOURS = 5  # a new point starts at the mean position of this many nearest placed points
+
+
+@dataclass(frozen=True)
+class Projection:
+    """The map from a layout's feature rows to its t-SNE input: centre, then PCA (kept between runs, so
+    that a later run puts new images into the space of the saved map; embed/place.py)."""
+
+    mean: np.ndarray                # (D,) float32
+    components: np.ndarray | None   # (dims, D) float32; None: no PCA (D <= dims)
+    scale: np.ndarray | None = None   # (D,) float32 column factors applied after centring (standardise=True)
+
+    @classmethod
+    def fit(cls, features: np.ndarray, *, pca_dims: int = 50, seed: int = 0, standardise: bool = False) -> Projection:
+        """Centre (and, with `standardise`, scale to unit variance) the columns, then PCA to `pca_dims`."""
+        x = _checked_copy(features)
+        mean = x.mean(axis=0)
+        x -= mean
+        scale = None
+        if standardise:
+            std = x.std(axis=0)
+            scale = (1.0 / np.where(std > 0, std, 1.0)).astype(np.float32)
+            x *= scale
+        dims = min(pca_dims, len(x), x.shape[1])
+        components = None
+        if dims < x.shape[1] and x.any():
+            pca = PCA(n_components=dims, random_state=seed).fit(x)
+            mean = mean + (pca.mean_ / (1 if scale is None else scale)).astype(np.float32)
+            components = pca.components_.astype(np.float32)
+        return cls(mean.astype(np.float32), components, scale)
+
+    def apply(self, features: np.ndarray) -> np.ndarray:
+        """(N, dims) float64 t-SNE input rows of `features` (N, D)."""
+        x = _checked_copy(features)
+        x -= self.mean
+        if self.scale is not None:
+            x *= self.scale
+        if self.components is not None:
+            x = x @ self.components.T
+        return x.astype(np.float64)
+
+
+def _checked_copy(features: np.ndarray) -> np.ndarray:
+    """One float32 working copy of a finite, non-empty (N, D) array (100k × 2048 is 0.8 GB)."""
+    x = np.array(features, dtype=np.float32)
+    if x.ndim != 2 or len(x) == 0 or not np.isfinite(x).all():
+        raise ValueError(f"features must be a finite, non-empty (N, D) array, got shape {x.shape}")
+    return x
 
 
 def reduce_to_2d(
@@ -28,36 +73,31 @@ def reduce_to_2d(
     n_jobs: int = -1,
     standardise: bool = True,
     progress: bool = True,
-    init: np.ndarray | None = None,
 ) -> np.ndarray:
     """(N, D) features → (N, 2) t-SNE coordinates; the same input and seed give the same output.
 
-    Columns are standardised, reduced by PCA to `pca_dims` and embedded by openTSNE with PCA
-    initialisation and a fixed seed; gradients are FFT-accelerated from FFT_MIN_POINTS points (Barnes-Hut
-    below), neighbours exact below 1,000 points and approximate (Annoy) above. `n_jobs=-1` uses every
-    core. Perplexity is capped at (N - 1) / 3 for small N; below MIN_TSNE_POINTS points the first two
-    principal components are returned instead (all zeros when every row is the same).
-    `standardise=False` keeps the columns' scales (for features already weighted block by block,
-    see embed/combine.py); they are still centred.
+    Columns are standardised and reduced by PCA to `pca_dims` (`Projection`), then embedded by `tsne_2d`.
+    `standardise=False` keeps the columns' scales (for features already weighted block by block, see
+    embed/combine.py); they are still centred.
     """
-    x = np.array(features, dtype=np.float32)  # one working copy: 100k × 2048 is 0.8 GB
-    if x.ndim != 2 or len(x) == 0 or not np.isfinite(x).all():
-        raise ValueError(f"features must be a finite, non-empty (N, D) array, got shape {x.shape}")
+    projection = Projection.fit(features, pca_dims=pca_dims, seed=seed, standardise=standardise)
+    return tsne_2d(projection.apply(features), perplexity=perplexity, seed=seed, n_jobs=n_jobs, progress=progress)
+
+
+def tsne_2d(x: np.ndarray, *, perplexity: float = 30, seed: int = 0, n_jobs: int = -1,
+            progress: bool = True) -> np.ndarray:
+    """(N, d) t-SNE input rows → (N, 2) coordinates by openTSNE with PCA initialisation and a fixed seed.
+
+    Gradients are FFT-accelerated from FFT_MIN_POINTS points (Barnes-Hut below), neighbours exact below
+    1,000 points and approximate (Annoy) above. `n_jobs=-1` uses every core. Perplexity is capped at
+    (N - 1) / 3 for small N; below MIN_TSNE_POINTS points the first two principal components are returned
+    instead (all zeros when every row is the same).
+    """
+    x = np.asarray(x, dtype=np.float64)
     n = len(x)
-    std = x.std(axis=0)
-    x -= x.mean(axis=0)
-    if standardise:
-        x /= np.where(std > 0, std, 1.0)
     if n < MIN_TSNE_POINTS or not x.any():
-        return _principal_plane(x.astype(np.float64))
-    dims = min(pca_dims, n, x.shape[1])
-    if dims < x.shape[1]:
-        x = PCA(n_components=dims, random_state=seed).fit_transform(x)
-    x = x.astype(np.float64)
-    if init is not None:
-        init = place_new_points(x, init)
-    early, main = (_EARLY_ITER, _MAIN_ITER) if init is None else (0, REFINE_ITER)
-    with tqdm(total=early + main, desc="t-SNE", unit="it", disable=not progress) as bar:
+        return _principal_plane(x)
+    with tqdm(total=_EARLY_ITER + _MAIN_ITER, desc="t-SNE", unit="it", disable=not progress) as bar:
 
         def advance(iteration: int, error: float, embedding: np.ndarray) -> bool:
             bar.update(_PROGRESS_EVERY)
@@ -65,11 +105,11 @@ def reduce_to_2d(
 
         tsne = openTSNE.TSNE(
             perplexity=min(perplexity, (n - 1) / 3),
-            early_exaggeration_iter=early,
-            n_iter=main,
-            initialization="pca" if init is None else init,
+            early_exaggeration_iter=_EARLY_ITER,
+            n_iter=_MAIN_ITER,
+            initialization="pca",
             neighbors="exact" if n < 1000 else "annoy",
-            negative_gradient_method="fft" if n >= FFT_MIN_POINTS else "bh",
+            negative_gradient_method=gradient_method(n),
             n_jobs=n_jobs,
             random_state=seed,
             callbacks=[advance],
@@ -84,20 +124,9 @@ def reduce_to_2d(
             tsne_log.setLevel(level)
 
 
-def place_new_points(x: np.ndarray, init: np.ndarray) -> np.ndarray:
-    """`init` with each NaN row replaced by the mean of the rows of its PLACE_NEIGHBOURS nearest
-    neighbours (by `x`, Euclidean) among the finite rows. Needs at least one finite row."""
-    init = np.array(init, dtype=np.float64)
-    if init.shape != (len(x), 2):
-        raise ValueError(f"init must have shape ({len(x)}, 2), got {init.shape}")
-    new = np.isnan(init).any(axis=1)
-    if new.all() or not np.isfinite(init[~new]).all():
-        raise ValueError("init needs finite positions for at least one point and NaN rows for new ones")
-    if new.any():
-        k = min(PLACE_NEIGHBOURS, int((~new).sum()))
-        nearest = NearestNeighbors(n_neighbors=k).fit(x[~new]).kneighbors(x[new], return_distance=False)
-        init[new] = init[~new][nearest].mean(axis=1)
-    return init
+def gradient_method(n: int) -> str:
+    """openTSNE's negative-gradient method for a map of `n` points."""
+    return "fft" if n >= FFT_MIN_POINTS else "bh"
 
 
 def _principal_plane(x: np.ndarray) -> np.ndarray:
@@ -110,22 +139,25 @@ def _principal_plane(x: np.ndarray) -> np.ndarray:
     return plane
 
 
-def normalise_unit(xy: np.ndarray) -> np.ndarray:
-    """Scale and shift points into [0, 1]² keeping the aspect ratio: the longer side spans [0, 1], the
-    shorter one is centred. Coincident points all go to (0.5, 0.5)."""
+def normalise_unit(xy: np.ndarray, within: np.ndarray | None = None) -> np.ndarray:
+    """Scale and shift points into [0, 1]² keeping the aspect ratio: the longer side of the bounding box of
+    `within` (default: the points themselves) spans [0, 1], the shorter one is centred; points outside that
+    box are first moved onto its border. Coincident points all go to (0.5, 0.5)."""
     xy = np.asarray(xy, dtype=np.float64)
+    box = xy if within is None else np.asarray(within, dtype=np.float64)
     if len(xy) == 0:
         return xy.reshape(0, 2)
-    lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
+    lo, hi = box.min(axis=0), box.max(axis=0)
+    span = hi - lo
     longest = span.max()
     if longest == 0:
         return np.full_like(xy, 0.5)
-    return (xy - lo) / longest + (1 - span / longest) / 2
+    return (np.clip(xy, lo, hi) - lo) / longest + (1 - span / longest) / 2
 
 
-def procrustes_align(moving: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """`moving` rotated or reflected, uniformly scaled and translated to best match `target` point for
-    point (least squares), so that two layouts of the same images share their orientation."""
+def procrustes_fit(moving: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(matrix (2, 2), offset (2,)) such that `moving @ matrix + offset` is `moving` rotated or reflected,
+    uniformly scaled and translated to best match `target` point for point (least squares)."""
     moving = np.asarray(moving, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     if moving.shape != target.shape:
@@ -134,6 +166,14 @@ def procrustes_align(moving: np.ndarray, target: np.ndarray) -> np.ndarray:
     m, t = moving - m_mean, target - t_mean
     norm = (m**2).sum()
     if norm == 0:
-        return np.broadcast_to(t_mean, moving.shape).copy()
+        return np.zeros((2, 2)), t_mean
     rotation, singular_sum = orthogonal_procrustes(m, t)
-    return m @ rotation * (singular_sum / norm) + t_mean
+    matrix = rotation * (singular_sum / norm)
+    return matrix, t_mean - m_mean @ matrix
+
+
+def procrustes_align(moving: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """`moving` aligned onto `target` by `procrustes_fit`, so that two layouts of the same images share
+    their orientation."""
+    matrix, offset = procrustes_fit(moving, target)
+    return np.asarray(moving, dtype=np.float64) @ matrix + offset

@@ -28,15 +28,17 @@ def named_sheets(doc: dict, output: Path) -> set[str]:
     return {os.path.normpath(path) for level in atlas_paths(doc, output) for path in level}
 
 
-def sheets_of(output: Path) -> set[str] | None:
-    """The sheet files the layout JSON at `output` names: an empty set when there is no file, None when a
-    file is there but cannot be read as a layout (its sheets are then unknown)."""
+def layout_on_disk(output: Path) -> tuple[dict | None, set[str] | None]:
+    """The layout JSON at `output` (None when there is none or it cannot be read) and the sheet files it
+    names: an empty set when there is no file, None when a file is there but cannot be read as a layout
+    (its sheets are then unknown)."""
     if not os.path.lexists(output):
-        return set()
+        return None, set()
     try:
-        return named_sheets(read_layout(output), output)
+        doc = read_layout(output)
     except LayoutFileError:
-        return None
+        return None, None
+    return doc, named_sheets(doc, output)
 
 
 def remove_unreferenced_sheets(output: Path, keep: set[str]) -> int:

@@ -56,11 +56,15 @@ def atlas_order(grid: np.ndarray, cells_per_side: int = CELLS_PER_SIDE) -> np.nd
 
 
 def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes: tuple[int, ...] = (32, 128),
-                  cells_per_side: int = CELLS_PER_SIDE, order: np.ndarray | None = None,
-                  progress: bool = True) -> tuple[list[dict], np.ndarray, np.ndarray]:
+                  cells_per_side: int = CELLS_PER_SIDE, order: np.ndarray | None = None, progress: bool = True,
+                  slots: np.ndarray | None = None,
+                  reuse: dict[int, list[tuple[str, int, str]]] | None = None) -> tuple[list[dict], np.ndarray, np.ndarray]:
     """Write atlas sheets of `thumbs` (N, S, S, 3) uint8 (a np.memmap or cache RowView is fine) and describe them.
 
-    Slot p holds image `order[p]` (default: image p); see `atlas_order`. Sheet s of a level goes to
+    Slot p holds image `order[p]` (default: image p); see `atlas_order`. Or `slots` gives each image's slot
+    directly (distinct; slots no image takes stay black), and `reuse` names sheets already on disk that
+    hold exactly what this call would draw: {sheet: [(file, bytes, blake2b) per level]} (embed/atlas_reuse.py);
+    those are described, not drawn. Sheet s of a level goes to
     `out_dir/<rel_prefix>/<cell_px>/<s:03d>-<digest>.jpg`, named by the first 16 hex digits of its content's
     digest: a sheet whose file is already there with that content is not written again, and no file an
     older layout names is ever replaced. Each file is written atomically and synced to disk. Every level
@@ -70,36 +74,57 @@ def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes
     cell index (N,)) per image.
     """
     n, size = len(thumbs), thumbs.shape[1]
-    order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
-    if not np.array_equal(np.sort(order), np.arange(n)):
-        raise ValueError(f"order must be a permutation of range({n})")
+    if slots is None:
+        order = np.arange(n) if order is None else np.asarray(order, dtype=np.int64)
+        if not np.array_equal(np.sort(order), np.arange(n)):
+            raise ValueError(f"order must be a permutation of range({n})")
+        slots = np.empty(n, dtype=np.int64)
+        slots[order] = np.arange(n)
+    slots = np.asarray(slots, dtype=np.int64)
+    if len(slots) != n or (n and slots.min() < 0) or len(np.unique(slots)) != n:
+        raise ValueError(f"slots must be {n} distinct slot numbers >= 0")
+    reuse = reuse or {}
     k = cells_per_side
     per_sheet = k * k
-    n_sheets = max(1, -(-n // per_sheet))
+    n_sheets = max(1, -(-int(slots.max(initial=0) + 1) // per_sheet))
+    in_slot = np.full(n_sheets * per_sheet, -1, dtype=np.int64)
+    in_slot[slots] = np.arange(n)
     levels = [{"cell_px": int(cell), "sheet_px": int(cell * k), "files": [], "bytes": [], "blake2b": []}
               for cell in cell_sizes]
     with tqdm(total=n_sheets, desc="atlas", unit="sheet", disable=not progress) as bar:
         for s in range(n_sheets):
-            sheets = {cell: np.zeros((k * cell, k * cell, 3), dtype=np.uint8) for cell in cell_sizes}
-            for c, i in enumerate(order[s * per_sheet:(s + 1) * per_sheet]):
-                thumb = np.asarray(thumbs[i])  # one row of a memmap / RowView read from disk
-                for cell, sheet in sheets.items():
-                    small = thumb if cell == size else np.asarray(
-                        Image.fromarray(thumb).resize((cell, cell), Image.Resampling.LANCZOS))
-                    x, y = cell_origin(c, cell, cell * k)
-                    sheet[y:y + cell, x:x + cell] = small
-            for level, sheet in zip(levels, sheets.values()):
-                data = _encode(sheet)
-                digest = digest_bytes(data)
-                rel = f"{rel_prefix}/{level['cell_px']}/{s:03d}-{digest[:16]}.jpg"
-                _write_unless_there(Path(out_dir) / rel, data, digest)
+            described = reuse.get(s) or _draw_sheet(thumbs, in_slot[s * per_sheet:(s + 1) * per_sheet], size,
+                                                    cell_sizes, k, Path(out_dir), f"{rel_prefix}/{{}}/{s:03d}")
+            for level, (rel, length, digest) in zip(levels, described):
                 level["files"].append(rel)
-                level["bytes"].append(len(data))
+                level["bytes"].append(length)
                 level["blake2b"].append(digest)
             bar.update()
-    slot = np.empty(n, dtype=np.int64)
-    slot[order] = np.arange(n)
-    return levels, slot // per_sheet, slot % per_sheet
+    return levels, slots // per_sheet, slots % per_sheet
+
+
+def _draw_sheet(thumbs: np.ndarray, images: np.ndarray, size: int, cell_sizes: tuple[int, ...], k: int,
+                out_dir: Path, rel_pattern: str) -> list[tuple[str, int, str]]:
+    """Draw one sheet at every level (cell c holds image images[c], -1: black), write each file unless it
+    is there; return (file, bytes, digest) per level."""
+    sheets = {cell: np.zeros((k * cell, k * cell, 3), dtype=np.uint8) for cell in cell_sizes}
+    for c, i in enumerate(images):
+        if i < 0:
+            continue
+        thumb = np.asarray(thumbs[i])  # one row of a memmap / RowView read from disk
+        for cell, sheet in sheets.items():
+            small = thumb if cell == size else np.asarray(
+                Image.fromarray(thumb).resize((cell, cell), Image.Resampling.LANCZOS))
+            x, y = cell_origin(c, cell, cell * k)
+            sheet[y:y + cell, x:x + cell] = small
+    described = []
+    for cell, sheet in sheets.items():
+        data = _encode(sheet)
+        digest = digest_bytes(data)
+        rel = f"{rel_pattern.format(cell)}-{digest[:16]}.jpg"
+        _write_unless_there(out_dir / rel, data, digest)
+        described.append((rel, len(data), digest))
+    return described
 
 
 def _encode(sheet: np.ndarray) -> bytes:

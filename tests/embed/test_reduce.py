@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embed.reduce import normalise_unit, place_new_points, procrustes_align, reduce_to_2d
+from embed.reduce import Projection, normalise_unit, procrustes_align, procrustes_fit, reduce_to_2d
 
 
 def clustered_features(n: int, dim: int = 60, k: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -101,28 +101,27 @@ def test_procrustes_on_a_noisy_copy_lands_near_the_target():
         procrustes_align(moving[:10], target)
 
 
-def test_continuing_from_init_keeps_placed_points_and_puts_new_ones_in_their_cluster():
-    features, label = clustered_features(310, seed=8)
-    old = reduce_to_2d(features[:300], n_jobs=1, progress=False)
-    init = np.vstack([old, np.full((10, 2), np.nan)])
-    first = reduce_to_2d(features, n_jobs=1, progress=False, init=init)
-    assert np.array_equal(first, reduce_to_2d(features, n_jobs=1, progress=False, init=init))
-    moved = np.linalg.norm(normalise_unit(first)[:300] - normalise_unit(old), axis=1)
-    assert np.median(moved) < 0.02, "placed points should barely move"
-    assert nearest_neighbour_same_label(first, label) > 0.97
-    d = np.linalg.norm(first[300:, None] - first[None, :300], axis=-1)
-    assert (label[:300][d.argmin(axis=1)] == label[300:]).all(), "each new point lands in its own cluster"
+def test_procrustes_fit_gives_the_transform_procrustes_align_applies():
+    rng = np.random.default_rng(3)
+    target = rng.normal(size=(50, 2))
+    moving = target[:, ::-1] * 2 + 7
+    matrix, offset = procrustes_fit(moving, target)
+    assert moving @ matrix + offset == pytest.approx(target)
+    assert np.array_equal(moving @ matrix + offset, procrustes_align(moving, target))
 
 
-def test_place_new_points_uses_the_mean_of_the_nearest_placed_points():
-    x = np.array([[0.0], [1.0], [2.0], [10.0], [11.0], [12.0], [10.5], [0.4]])
-    init = np.array([[0, 0], [1, 0], [2, 0], [50, 9], [51, 9], [52, 9], [np.nan, np.nan], [np.nan, np.nan]])
-    placed = place_new_points(x, init)
-    assert np.array_equal(placed[:6], init[:6])
-    # k = 5 nearest placed points of 10.5 are 10, 11, 12, 2, 1 (by feature distance)
-    assert placed[6] == pytest.approx(np.mean(init[[3, 4, 5, 2, 1]], axis=0))
-    assert placed[7] == pytest.approx(np.mean(init[[0, 1, 2, 3, 4]], axis=0))
-    with pytest.raises(ValueError):
-        place_new_points(x, init[:5])
-    with pytest.raises(ValueError):
-        place_new_points(x, np.full((8, 2), np.nan))
+def test_normalise_unit_within_a_box_keeps_its_scale_and_clips_points_outside_it():
+    box = np.array([[0.0, 0.0], [4.0, 2.0]])
+    inside_and_out = np.array([[2.0, 1.0], [4.0, 2.0], [9.0, -5.0]])
+    unit = normalise_unit(inside_and_out, within=box)
+    assert unit == pytest.approx(np.array([[0.5, 0.5], [1.0, 0.75], [1.0, 0.25]]))
+
+
+def test_a_projection_maps_rows_one_by_one_as_it_maps_them_all():
+    features, _ = clustered_features(200, dim=80)
+    projection = Projection.fit(features[:150], pca_dims=20, standardise=True)
+    together = projection.apply(features)
+    assert together.shape == (200, 20)
+    assert projection.apply(features[150:]) == pytest.approx(together[150:], abs=1e-4)
+    # the projection keeps the PCA's variance: the fitted rows are centred and their spread is kept
+    assert np.abs(together[:150].mean(axis=0)).max() < 1e-4

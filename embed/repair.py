@@ -1,0 +1,135 @@
+"""The grid of an incremental run: old images keep their cells, new ones are fitted in locally.
+
+- **Room left** (cols × rows ≥ images): removed images free their cells. The new images get free cells
+  from one exact assignment minimising the total number of cells between each new image's target (its
+  t-SNE position stretched onto the grid) and its free cell, over the FREE_CANDIDATES free cells nearest
+  each. Then each new image is carried to the cell under its target: every old image on the king-move
+  path between the two cells shifts one cell towards the free one, and no old image moves twice. So old
+  images stay put or move by one cell, and new ones sit where t-SNE put them (20k + 1 %: 92–96 % of the
+  old images keep their cell, new ones land 0.5–2 cells from their target; docs/benchmarks.md).
+- **Too small.** The grid grows to `grid_shape(images, spare=SPARE)` (no side shrinks) by inserting empty
+  columns and rows at the new images' quantiles: old images shift by the lines inserted before them and
+  keep their order. Then the room case runs. The spare cells (cold grids keep them too, spread like the
+  images: embed.grid's `spread_spare`) let the next ~2 % of additions in without growing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
+
+from embed.grid import grid_shape
+
+SPARE = 0.02            # share of spare cells a cold or grown grid keeps for later additions
+MAX_SPARE = 0.10        # a kept grid with more spare cells than this (images removed) is solved afresh
+FREE_CANDIDATES = 32    # free cells considered per new image in the assignment
+
+
+@dataclass
+class Repair:
+    """A repaired grid: cells of the kept old images (in their order), then of the new ones."""
+
+    cells: np.ndarray   # (kept + new, 2) int (col, row)
+    cols: int
+    rows: int
+
+
+def keeps_grid(cols: int, rows: int, n: int, aspect: float) -> bool:
+    """Whether a saved cols × rows grid can take `n` images (growing if need be) without being left mostly
+    empty: at most MAX_SPARE more cells than a fresh grid for `n` would have."""
+    fresh_cols, fresh_rows = grid_shape(n, aspect, spare=MAX_SPARE)
+    return cols * rows <= fresh_cols * fresh_rows
+
+
+def repair_grid(old_cells: np.ndarray, new_targets: np.ndarray, cols: int, rows: int, aspect: float) -> Repair:
+    """Cells for the kept old images at `old_cells` (K, 2) and new images whose t-SNE positions, in the
+    cols × rows grid's units, are `new_targets` (M, 2); see the module docstring."""
+    old_cells = np.asarray(old_cells, dtype=np.int64).reshape(-1, 2)
+    new_targets = np.asarray(new_targets, dtype=np.float64).reshape(-1, 2)
+    n = len(old_cells) + len(new_targets)
+    if cols * rows < n:
+        grown_cols, grown_rows = grid_shape(n, aspect, spare=SPARE)
+        grown_cols, grown_rows = max(grown_cols, cols), max(grown_rows, rows)
+        at_cols = _insert_positions(new_targets[:, 0], grown_cols - cols, cols)
+        at_rows = _insert_positions(new_targets[:, 1], grown_rows - rows, rows)
+        old_cells = np.stack([old_cells[:, 0] + np.searchsorted(at_cols, old_cells[:, 0], side="right"),
+                              old_cells[:, 1] + np.searchsorted(at_rows, old_cells[:, 1], side="right")], axis=1)
+        new_targets = new_targets + np.stack([np.searchsorted(at_cols, new_targets[:, 0], side="right"),
+                                              np.searchsorted(at_rows, new_targets[:, 1], side="right")], axis=1)
+        cols, rows = grown_cols, grown_rows
+    return Repair(_fill(old_cells, new_targets, cols, rows), cols, rows)
+
+
+def _insert_positions(coord: np.ndarray, count: int, size: int) -> np.ndarray:
+    """Sorted old line indices before which `count` empty lines go: the new points' quantiles."""
+    if count <= 0:
+        return np.empty(0, dtype=np.int64)
+    if len(coord) == 0:
+        return np.round(np.linspace(0, size, count + 2)[1:-1]).astype(np.int64)
+    quantiles = np.quantile(coord, (np.arange(count) + 0.5) / count)
+    return np.sort(np.clip(np.round(quantiles), 0, size).astype(np.int64))
+
+
+def _fill(old_cells: np.ndarray, new_targets: np.ndarray, cols: int, rows: int) -> np.ndarray:
+    """Old cells fixed, new images into free cells, then carried to their target cells (module docstring)."""
+    occupant = np.full((cols, rows), -1, dtype=np.int64)
+    occupant[old_cells[:, 0], old_cells[:, 1]] = np.arange(len(old_cells))
+    holes = _assign_free(new_targets, np.argwhere(occupant < 0))
+    cells = np.concatenate([old_cells, holes]).astype(np.int64)
+    n_old = len(old_cells)
+    occupant[holes[:, 0], holes[:, 1]] = n_old + np.arange(len(holes))
+    want = np.minimum(np.floor(new_targets).astype(np.int64), [cols - 1, rows - 1])
+    moved = np.zeros(len(cells), dtype=bool)
+    for j in np.argsort(np.abs(holes - want).max(axis=1), kind="stable"):   # short paths first
+        _carry(occupant, cells, moved, n_old + j, want[j])
+    return cells
+
+
+def _assign_free(targets: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Distinct free cells for `targets` minimising the total Chebyshev distance (squared distance breaks
+    ties), over the union of each target's FREE_CANDIDATES nearest free cells (widened until it can hold
+    them all)."""
+    m = len(targets)
+    if m == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    centres = free + 0.5
+    tree = cKDTree(centres)
+    k = min(FREE_CANDIDATES, len(free))
+    while True:
+        _, candidates = tree.query(targets, k=k, p=np.inf)
+        union = np.unique(np.asarray(candidates).reshape(m, -1))
+        if len(union) >= m or k >= len(free):
+            break
+        k = min(2 * k, len(free))
+    diff = np.abs(targets[:, None, :] - centres[union][None, :, :])
+    cost = np.floor(diff + 0.5).max(axis=2) + 1e-3 * (diff**2).sum(axis=2)
+    picked_rows, picked_cols = linear_sum_assignment(cost)
+    out = np.empty((m, 2), dtype=np.int64)
+    out[picked_rows] = free[union[picked_cols]]
+    return out
+
+
+def _carry(occupant: np.ndarray, cells: np.ndarray, moved: np.ndarray, who: int, want: np.ndarray) -> None:
+    """Move image `who` from its free cell towards `want` along a king-move path, each image on the path
+    shifting one cell back along it; stop before an image that a previous path already moved."""
+    path = [cells[who].copy()]
+    while (path[-1] != want).any():
+        step = path[-1] + np.sign(want - path[-1])
+        occ = occupant[step[0], step[1]]
+        if occ >= 0 and moved[occ]:
+            break
+        path.append(step)
+    for here, there in zip(path[:-1], path[1:]):   # the occupant of `there` moves into `here`
+        occ = occupant[there[0], there[1]]
+        occupant[here[0], here[1]] = occ
+        if occ >= 0:
+            cells[occ] = here
+            moved[occ] = True
+    end = path[-1]
+    occupant[end[0], end[1]] = who
+    cells[who] = end
+    moved[who] = True
