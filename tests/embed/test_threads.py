@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from embed.threads import apply_wait_policy, choose_wait_policy, usable_cores
+from embed.threads import apply_wait_policy, choose_wait_policy
 
 
 def test_small_or_busy_machines_get_passive_idle_large_ones_the_default():
@@ -24,7 +24,10 @@ def test_the_users_setting_wins():
 
 def test_importing_embed_sets_the_policy_before_openmp_loads():
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    code = "import os, embed; print(os.environ.get('OMP_WAIT_POLICY', 'default'))"
-    printed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    expected = choose_wait_policy(os.getloadavg()[0], usable_cores()) or "default"
-    assert printed.strip() == expected
+    for load, expected in ((0.0, "default"), (99.0, "PASSIVE")):   # a 16-core machine, idle, then busy
+        code = (f"import os; os.getloadavg = lambda: ({load}, 0.0, 0.0); "
+                "os.sched_getaffinity = lambda pid: set(range(16)); "
+                "import embed; print(os.environ.get('OMP_WAIT_POLICY', 'default'))")
+        printed = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                 check=True).stdout
+        assert printed.strip() == expected
