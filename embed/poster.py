@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageColor
 from tqdm import tqdm
 
+from embed.options import ExtractOptions
 from embed.scan import ImageReadError, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
 from layoutfile import (LAYOUTS, STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, printable,
@@ -33,6 +34,8 @@ JPEG_MAX_SIDE = 65500
 MAX_CELL_PX = 4096
 MAX_PIXELS = 2**33                # ~8.6 Gpx, ~26 GB of raw pixels: far past any real poster (100k at 128 px: 1.6 Gpx)
 MAX_BAND_BYTES = 2**30            # one band (a cell tall, the poster wide) in memory; 100k at 128 px: 20 MB
+IMAGE_BACKGROUND = ExtractOptions.background  # transparency composited as in the atlas (the poster's own
+                                              # background only fills empty cells and letterboxing)
 
 
 def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", state: str = "grid",
@@ -90,8 +93,8 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
 
     def thumbnail(i: int) -> np.ndarray | None:
         try:
-            return square_thumbnail(open_image(paths[i], max_side=sides[i], background=background),
-                                    side, fit, background)
+            img = open_image(paths[i], max_side=sides[i], background=IMAGE_BACKGROUND)
+            return square_thumbnail(img, side, fit, background)
         except ImageReadError:
             return None
 

@@ -50,6 +50,20 @@ def test_grid_poster_puts_each_image_in_its_cell(make_images, tmp_path, suffix, 
         assert poster[row * CELL + 3:(row + 1) * CELL - 3, col * CELL + 3:(col + 1) * CELL - 3].max() <= tolerance
 
 
+def test_transparent_images_are_composited_as_in_the_atlas_not_on_the_poster_background(tmp_path):
+    """A black shape on a transparent background (clip art) stays visible on a black poster."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    alpha = Image.new("L", (48, 32), 0)
+    alpha.paste(255, (16, 8, 32, 24))                            # opaque black square in the middle
+    Image.merge("RGBA", (*[Image.new("L", (48, 32), 0)] * 3, alpha)).convert("P").save(folder / "img_000.png")
+    layout = write_test_layout(tmp_path, [(folder / "img_000.png", None)], [[0, 0]], [[0, 0]], cols=1, rows=1)
+    poster = np.asarray(Image.open(make_poster(layout, tmp_path / "p.png", cell_px=CELL, background=(0, 0, 0),
+                                               progress=False))).astype(int)
+    assert poster[1, 1].min() >= 250                             # transparent corner: white, as in the atlas
+    assert poster[CELL // 2, CELL // 2].max() <= 5               # the shape itself: black
+
+
 def test_tsne_poster_places_images_at_their_points_later_ones_on_top(make_images, tmp_path):
     made = make_images(n=4)
     tsne = [[0, 0], [1, 1], [0.5, 0.5], [0.2, 0.8]]  # the last straddles two bands and overlaps the third
