@@ -2,13 +2,14 @@
 RSS, 10-NN preservation. Target (issue 12): reduce_to_2d ≤ 1.1× the bare time on the same machine.
 
     nice .venv/bin/python bench/bench_tsne.py [--sizes 20000 100000] [--dim 50] [--jobs -1] [--repeats 1]
-        [--policy auto|PASSIVE|ACTIVE]
+        [--policy auto|PASSIVE|ACTIVE] [--variants reduce_to_2d pipeline]
 
 Features: N × dim synthetic clustered vectors (30 Gaussian clusters, seeded). bare is
 `openTSNE.TSNE(n_jobs=jobs, random_state=0).fit(X)` (openTSNE's own defaults); ours is
 `reduce_to_2d(X, n_jobs=jobs, seed=0, progress=False)` (standardise, PCA to 50 when dim > 50, explicit
-neighbour and gradient methods). Every run is a fresh subprocess, so peak RSS (ru_maxrss) is its own;
-"data MiB" is the RSS once the matrix exists. Both variants import embed first, so both run under the
+neighbour and gradient methods); pipeline is the call embed/layouts.py makes (`Projection.fit` centres
+without standardising, then `tsne_2d`). Every run is a fresh subprocess, so peak RSS (ru_maxrss) is its own;
+"data MiB" is the RSS once the matrix exists. Every variant imports embed first, so all run under the
 OpenMP wait policy embed/threads.py picks for this machine ("auto"), or under the one --policy names; each
 row prints the policy in effect, the usable cores and the 1-min load average at its start. Variants run
 interleaved per repeat; the ratio line compares the sums over repeats.
@@ -37,6 +38,9 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+OURS = ("reduce_to_2d", "pipeline")
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -54,10 +58,14 @@ def run_child(variant: str, n: int, dim: int, jobs: int) -> None:
         import openTSNE
 
         xy = np.asarray(openTSNE.TSNE(n_jobs=jobs, random_state=0).fit(x))
-    else:
+    elif variant == "reduce_to_2d":
         from embed.reduce import reduce_to_2d
 
         xy = reduce_to_2d(x, n_jobs=jobs, seed=0, progress=False)
+    else:  # "pipeline": as embed/layouts.py calls it (centred, not standardised)
+        from embed.reduce import Projection, tsne_2d
+
+        xy = tsne_2d(Projection.fit(x, pca_dims=50, seed=0).apply(x), n_jobs=jobs, seed=0, progress=False)
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     peak = _rss_mib()
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mib": peak, "data_mib": data_mib,
@@ -71,6 +79,8 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=50)
     parser.add_argument("--jobs", type=int, default=-1)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--variants", nargs="+", choices=OURS, default=["reduce_to_2d"],
+                        help="our calls to time against bare openTSNE (pipeline: as embed/layouts.py calls it)")
     parser.add_argument("--policy", default="auto", help="OMP_WAIT_POLICY for the children (auto: embed's rule)")
     parser.add_argument("--child", nargs=4, metavar=("VARIANT", "N", "DIM", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -86,7 +96,7 @@ def main() -> None:
     print("| N | dim | jobs | cores | policy | variant | rep | load | wall s | CPU s | peak MiB | data MiB | knn10 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        totals = {"bare": [0.0, 0.0], "reduce_to_2d": [0.0, 0.0]}
+        totals = {variant: [0.0, 0.0] for variant in ["bare", *args.variants]}
         for rep in range(1, args.repeats + 1):
             for variant in totals:
                 load = os.getloadavg()[0]
@@ -98,9 +108,11 @@ def main() -> None:
                 print(f"| {n:,} | {args.dim} | {args.jobs} | {row['cores']} | {row['policy']} | {variant} | {rep} "
                       f"| {load:.1f} | {row['seconds']:.1f} | {row['cpu']:.1f} | {row['peak_mib']:.0f} "
                       f"| {row['data_mib']:.0f} | {row['knn10']:.3f} |", flush=True)
-        (bare_wall, bare_cpu), (ours_wall, ours_cpu) = totals["bare"], totals["reduce_to_2d"]
-        print(f"ratio reduce_to_2d / bare at N={n:,}: wall {ours_wall / bare_wall:.2f}×, CPU {ours_cpu / bare_cpu:.2f}×",
-              flush=True)
+        bare_wall, bare_cpu = totals["bare"]
+        for variant in args.variants:
+            ours_wall, ours_cpu = totals[variant]
+            print(f"ratio {variant} / bare at N={n:,}: wall {ours_wall / bare_wall:.2f}×, "
+                  f"CPU {ours_cpu / bare_cpu:.2f}×", flush=True)
 
 
 if __name__ == "__main__":
