@@ -12,12 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from embed.grid import assign_grid, fit_to_grid, grid_shape
+from embed.holes import interior_holes
 from embed.metrics import layout_metrics
 from embed.options import BuildOptions
 from embed.place import place_new_points
 from embed.positions import KeptMap, MapLayout
 from embed.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
-from embed.repair import SPARE, keeps_grid, repair_grid
+from embed.repair import keeps_grid, repair_grid
 from embed.spread import spread_layout
 from layoutfile import LAYOUTS
 
@@ -56,7 +57,7 @@ def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, labels
     """
     n = len(colours)
     fresh_grid = kept is None or not keeps_grid(kept.cols, kept.grid_rows, n, options.aspect)
-    shape = grid_shape(n, options.aspect, spare=SPARE) if fresh_grid else (kept.cols, kept.grid_rows)
+    shape = grid_shape(n, options.aspect) if fresh_grid else (kept.cols, kept.grid_rows)
     samples = {} if kept is None else {"max_points": INCREMENTAL_DPQ_POINTS, "max_queries": INCREMENTAL_KNN_QUERIES}
     layouts: dict[str, Layout] = {}
     for name in LAYOUTS:   # blur first: combined is rotated/reflected onto it
@@ -68,7 +69,7 @@ def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, labels
             tsne = normalise_unit(layout.aligned(), within=layout.box)
         with stage(f"grid:{name}"):
             if fresh_grid:
-                layout.grid = assign_grid(tsne, *shape, method=options.grid, spread_spare=True)
+                layout.grid = assign_grid(tsne, *shape, method=options.grid)
             else:
                 layout.grid, grown = _repaired_grid(tsne, layout, kept, options.aspect)
                 if name == "blur":
@@ -78,7 +79,8 @@ def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, labels
         with stage(f"spread:{name}"):
             spread = spread_layout(tsne, *shape)
         with stage(f"metrics:{name}"):
-            metrics = layout_metrics(features[name], colours, layout.grid, tsne, labels, **samples) | spread.metrics
+            metrics = (layout_metrics(features[name], colours, layout.grid, tsne, labels, **samples) | spread.metrics
+                       | {"interior_holes": interior_holes(layout.grid, *shape)})
         layouts[name] = Layout(LABELS[name], layout, tsne, spread.positions, spread.size, metrics)
     return layouts, shape
 
