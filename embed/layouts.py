@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from embed.colour_sort import polish_in_feature_space
 from embed.grid import assign_grid, fit_to_grid, grid_shape
 from embed.holes import interior_holes
 from embed.metrics import layout_metrics
-from embed.options import BuildOptions
+from embed.options import RECIPE, BuildOptions
 from embed.place import place_new_points
 from embed.positions import KeptMap, MapLayout
 from embed.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
@@ -23,6 +24,7 @@ from embed.spread import spread_layout
 from layoutfile import LAYOUTS
 
 LABELS = {"blur": "Blur only", "combined": "Original + blur"}
+COLOUR_POLISHED = ("blur",)   # layouts whose cold grid FLAS polishes by mean colour (embed/colour_sort.py)
 INCREMENTAL_DPQ_POINTS = 1000     # metric samples of an incremental run (a cold run: metrics' defaults)
 INCREMENTAL_KNN_QUERIES = 250
 
@@ -70,6 +72,9 @@ def compute_layouts(features: dict[str, np.ndarray], colours: np.ndarray, labels
         with stage(f"grid:{name}"):
             if fresh_grid:
                 layout.grid = assign_grid(tsne, *shape, method=options.grid)
+                if name in COLOUR_POLISHED:
+                    layout.grid = polish_in_feature_space(layout.grid, colours, *shape,
+                                                          radius=RECIPE.colour_polish * max(shape))
             else:
                 layout.grid, grown = _repaired_grid(tsne, layout, kept, options.aspect)
                 if name == "blur":

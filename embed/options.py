@@ -27,12 +27,15 @@ class Recipe:
       Lab units so that distances stay ΔE; the blocks share the weight 1 equally.
     - combined layout: the features of the original (weight 1; a network's rows scaled to unit length first) plus
       the same colour blocks at a small total weight, so objects group first and colour orders them within.
+    - the blur layout's cold grid is then FLAS-polished by the images' mean colours, anchored to the t-SNE
+      cells with a radius of `colour_polish` × the grid's longer side (embed/colour_sort.py).
     """
 
     colour_grids: tuple[int, ...] = (1, 4)   # Lab grids (cells per side) of each blurred square
     colour_side: int = 32                     # side of the blurred square the Lab grids are taken from
     combined_colour_weight: float = 0.10      # the colour blocks' total weight in the combined layout
     unit_rows_kinds: tuple[str, ...] = ("cnn",)   # feature kinds whose rows are L2-normalised before weighting
+    colour_polish: float = 0.75               # blur grid's colour polish radius, share of the grid's longer side
 
     @property
     def colour_dims(self) -> int:
