@@ -20,7 +20,7 @@ def layout_params(options: BuildOptions, plan: BuildPlan, weights_tag: str, fing
         "weights": weights_tag, "blur_radii": options.blur_levels,
         "perplexity": options.perplexity, "seed": options.seed, "pca_dims": options.pca_dims,
         "grid_method": options.grid, "aspect": round(options.aspect, 6), "fit": options.fit,
-        "atlas_cells": sorted(options.atlas_cells), "fingerprint": fingerprint,
+        "trim_borders": options.trim_borders, "atlas_cells": sorted(options.atlas_cells), "fingerprint": fingerprint,
     }
 
 
