@@ -76,9 +76,9 @@ def test_repair_with_room_keeps_old_cells_and_puts_new_images_near_their_spot():
     repair = repair_grid(cells, targets, cols, rows, 16 / 9)
     assert (repair.cols, repair.rows) == (cols, rows)
     assert one_image_per_cell(repair.cells, cols, rows) and interior_holes(repair.cells, cols, rows) == 0
-    moved = np.abs(repair.cells[:3000] - cells).max(axis=1)
-    assert (moved == 0).mean() >= 0.75 and moved.max() <= 1
-    assert np.abs(repair.cells[3000:] + 0.5 - targets).max(axis=1).mean() < 5
+    moved = np.abs(repair.cells[:3000] - cells).max(axis=1)   # paths meet near the end of the last row:
+    assert (moved == 0).mean() >= 0.75 and (moved <= 1).mean() >= 0.97 and moved.max() <= 6   # a few move twice
+    assert np.abs(repair.cells[3000:] + 0.5 - targets).max(axis=1).mean() < 3
 
 
 def test_repair_without_room_grows_the_grid_by_whole_lines_keeping_the_old_order():
