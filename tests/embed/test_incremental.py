@@ -16,7 +16,7 @@ from embed.reduce import Projection, tsne_2d
 from embed.repair import keeps_grid, repair_grid
 from embed.thumbs import write_atlases
 from layoutfile import layout_arrays, read_layout
-from tests.embed.test_pipeline import BUILD_ARGS, write_family_images
+from tests.embed.test_pipeline import BUILD_ARGS, no_interior_holes, write_family_images
 
 
 def clustered(n: int, k: int = 6, dim: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -158,3 +158,10 @@ def test_adding_images_keeps_the_layout_one_to_one_and_old_images_on_their_cells
     slot = {im["path"]: (im["atlas_sheet"], im["atlas_cell"]) for im in after["images"]}
     assert all(slot[im["path"]] == (im["atlas_sheet"], im["atlas_cell"]) for im in before["images"])
     assert len(set(slot.values())) == len(slot)
+    for image in before["images"][10:13]:   # removed images leave holes on the kept grid: they slide to the end
+        (images / image["path"]).unlink()
+    assert main([str(images), "-o", str(out), *args]) == 0
+    assert "t-SNE: incremental, 0 new of 40" in capsys.readouterr().out
+    removed = read_layout(out)
+    assert (removed["grid"]["cols"], removed["grid"]["rows"]) == (cols, rows)
+    assert no_interior_holes(removed)
