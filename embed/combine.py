@@ -5,7 +5,7 @@ block's influence would depend on how many dimensions it has and on the scale of
 not z-scored one by one: colour blocks keep Lab units (so distances stay ΔE), and a network's features
 keep their own geometry after their rows are scaled to unit length (which groups objects better than
 z-scoring, docs/features.md). Because the blocks are independent, the squared distance between two images
-in a mix of two recipes is the same mix of their squared distances in each (embed/dial.py uses this).
+in a mix of two recipes is the same mix of their squared distances in each (embed/stops.py uses this).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 (embed/combine.py), PCA → openTSNE, the map rotated/reflected (Procrustes) onto the layout before it so
 that stepping through the layouts never flips the picture, the grid, the t-SNE state's display positions
 (embed/spread.py) and the metrics. A dial recipe (embed/recipe.py `dial`) first gets its stops spaced so
-that each step changes the picture about equally (embed/dial.py).
+that each step changes the picture about equally (embed/stops.py).
 
 Given a kept map (embed/positions.py, the build's saved state), it continues it instead: old images keep
 their positions and (mostly) their cells, new ones are placed into the map (embed/place.py) and fitted
@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from embed.combine import recipe_matrix
-from embed.dial import neighbourhood_change, spaced_positions
+from embed.stops import neighbourhood_change, spaced_positions
 from embed.featureset import FeatureSet
 from embed.grid import assign_grid, fit_to_grid, grid_shape
 from embed.metrics import layout_metrics
@@ -148,7 +148,7 @@ def lay_out(features: FeatureSet | np.ndarray, recipe: Recipe | None = None, par
 
 
 def _spaced(recipe: Recipe, features: FeatureSet, seed: int, kept: KeptMap | None) -> Recipe:
-    """A dial recipe with its stops where each step changes the picture about equally (embed/dial.py), or
+    """A dial recipe with its stops where each step changes the picture about equally (embed/stops.py), or
     where the kept map's run put them (an incremental run keeps its layouts' recipes)."""
     if kept is not None and kept.dial_positions is not None and len(kept.dial_positions) == recipe.dial_stops:
         positions = [float(p) for p in kept.dial_positions]

@@ -79,10 +79,11 @@ def build_recipe(options: BuildOptions) -> Recipe:
     return recipe if options.stops is None else dial(options.stops, recipe)
 
 
-def feature_set(extracted: Extracted, options: BuildOptions) -> FeatureSet:
-    """The in-memory core's input from what extract found or made (memory-mapped: nothing is copied)."""
+def feature_set(extracted: Extracted, kind: str) -> FeatureSet:
+    """The in-memory core's input from what extract found or made (memory-mapped: nothing is copied); labels
+    from the images' sub-folders; `kind` the network feature kind (embed.options.FEATURE_KINDS)."""
     return FeatureSet({0.0: extracted.features}, extracted.colour_blocks, extracted.colours,
-                      folder_labels([r.rel for r in extracted.records]), options.features)
+                      folder_labels([r.rel for r in extracted.records]), kind)
 
 
 def scan_exclusions(plan: BuildPlan) -> tuple[Path, ...]:
@@ -129,7 +130,7 @@ def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
     saved = SavedPositions.of_output(plan.cache_dir, plan.output,
                                      options_fingerprint(options, plan.weights_tag, plan.recipe))
     kept_map = None if options.fresh else saved.load(ids, plan.recipe.names)
-    layouts = lay_out(feature_set(extracted, options), plan.recipe, options.layout_params(), kept=kept_map,
+    layouts = lay_out(feature_set(extracted, options.features), plan.recipe, options.layout_params(), kept=kept_map,
                       stage=timer.stage)
     slots = _atlas_slots(previous, kept_map, ids, next(iter(layouts)), plan, options)
 

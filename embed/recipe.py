@@ -78,7 +78,7 @@ class Recipe:
     layouts: tuple[LayoutRecipe, ...]
     name: str = "custom"
     dial_positions: tuple[float, ...] = ()   # a dial's stops: each one's mix from the first (0) to the last (1)
-    dial_stops: int = 0                      # > 0: a dial whose stops the core still has to space (embed/dial.py)
+    dial_stops: int = 0                      # > 0: a dial whose stops the core still has to space (embed/stops.py)
 
     @property
     def names(self) -> list[str]:
@@ -133,7 +133,7 @@ def dial(stops: int, ends: Recipe | None = None, positions: list[float] | None =
     """`stops` layouts from `ends`' first layout (pure colour in the default) to its last (objects), mixing
     their ingredients (`mix`) at `positions` from 0 to 1. Without positions, the core (embed/layouts.py)
     places them once it has the features, so that each step changes the picture about equally
-    (embed/dial.py); until then they are evenly spaced. The end stops keep their names; those between are
+    (embed/stops.py); until then they are evenly spaced. The end stops keep their names; those between are
     stop-2 …"""
     ends = ends or default_recipe()
     if not 2 <= stops <= MAX_LAYOUTS:

@@ -1,10 +1,10 @@
-"""Recipes (embed/recipe.py): TOML files and presets, their one-line errors, the dial and its spacing (embed/dial.py)."""
+"""Recipes (embed/recipe.py): TOML files and presets, their one-line errors, the dial and its spacing (embed/stops.py)."""
 
 import numpy as np
 import pytest
 
 from embed.combine import recipe_matrix
-from embed.dial import neighbourhood_change, spaced_positions
+from embed.stops import neighbourhood_change, spaced_positions
 from embed.featureset import FeatureSet
 from embed.options import COLOUR_BLOCKS
 from embed.recipe import default_recipe, dial, load_recipe, mix, parse_recipe, preset_names
