@@ -12,6 +12,7 @@ from pathlib import Path
 import py5
 
 from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
+from layoutfile.trust import trusted_source
 from sketches.lib.installation import InstallationMixin
 from sketches.lib.overlay import fit_text, panel_position
 from sketches.lib.scene import BACKGROUND, Scene
@@ -131,8 +132,10 @@ class Gallery(py5.Sketch):
 
     @property
     def hover_file(self) -> Path | None:
-        """The original file of the image under the mouse."""
-        return None if self.hover is None else image_path(self.scene.doc, self.hover)
+        """The original file of the image under the mouse (None where the layout's image folder is not trusted:
+        layoutfile/trust.py)."""
+        root = None if self.hover is None else trusted_source(self.scene.doc, self.args.layout_file)
+        return None if root is None else image_path(self.scene.doc, self.hover, root)
 
     # --- overlays ----------------------------------------------------------------------------
     def draw_hover(self):
