@@ -43,7 +43,7 @@ def read_json_file(path: str | os.PathLike, kind: str, error: type[UserError] = 
 
 
 def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
+    raise ValueError(f"{name} is not a finite number: JSON has no NaN or Infinity")
 
 
 def strict_json(value: Any, path: str | os.PathLike, **dumps_options: Any) -> str:

@@ -38,7 +38,8 @@ def test_a_layout_with_nan_is_never_written(tmp_path):
 def test_readers_reject_nan_and_infinity(tmp_path, constant):
     path = tmp_path / "data.json"
     path.write_text(f'{{"a": [1, {constant}]}}')
-    with pytest.raises(UserError, match=rf"data.json: not a usable thing file \({constant} is not a JSON number\)$"):
+    with pytest.raises(UserError, match=rf"data.json: not a usable thing file \({constant} is not a finite number: "
+                                        r"JSON has no NaN or Infinity\)$"):
         read_json_file(path, "thing")
     text = DEMO.read_text().replace('"perplexity":30.0', f'"perplexity":{constant}', 1)
     assert text != DEMO.read_text()
