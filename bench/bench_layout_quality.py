@@ -1,10 +1,10 @@
 """Layout quality on a labelled image folder: each layout's colour and category ratio beside a direct FLAS
 colour sort of the same images on the same grid, the grid's interior holes and the mean flight length.
 
-    nice .venv/bin/python bench/bench_layout_quality.py FOLDER [--labels TSV] [--cache DIR]
+    nice .venv/bin/python bench/bench_layout_quality.py FOLDER [--labels TSV] [--cache DIR] [--recipe NAME|FILE]
 
-The layouts are made exactly as `run_build` makes a cold build's (embed.layouts.compute_layouts, default
-options). Columns:
+The layouts are made exactly as `run_build` makes a cold build's (embed.layouts.lay_out, default options and
+recipe unless --recipe). Columns:
 - colour: colour_ratio (mean ΔE of 4-neighbours' mean Lab colours ÷ random; lower = smoother);
 - vs FLAS: that ÷ the colour ratio of the reference, FLAS (vc-flas) sorting the images' mean Lab colours
   directly on the same cols × rows grid, its empty cells at the grid's end (the target is ≤ 1.15);
@@ -19,21 +19,21 @@ under `--cache` (default out/bench_layout_quality/<folder name>/), so a re-run o
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-from embed.combine import layout_features
 from embed.extract import extract
 from embed.fastgrid import flas_polish
 from embed.holes import interior_holes
 from embed.labels import folder_labels, table_labels
-from embed.layouts import compute_layouts
+from embed.layouts import lay_out
 from embed.metrics import category_metrics, mean_pairwise_distance, neighbour_colour_distance
 from embed.options import BuildOptions
+from embed.pipeline import feature_set
+from embed.recipe import load_recipe
 from embed.scan import scan_folder
 from layoutfile import tsne_world
 
@@ -58,19 +58,23 @@ def main() -> None:
     parser.add_argument("folder", type=Path, help="images, in one sub-folder per category unless --labels")
     parser.add_argument("--labels", type=Path, help="tab-separated labels: path relative to FOLDER, category")
     parser.add_argument("--cache", type=Path, help="feature cache (default out/bench_layout_quality/<folder name>)")
+    parser.add_argument("--recipe", default="default", help="a preset name or a recipe TOML file (default: default)")
     args = parser.parse_args()
+    recipe = load_recipe(args.recipe)
     cache = args.cache or Path("out/bench_layout_quality") / args.folder.resolve().name
     cache.mkdir(parents=True, exist_ok=True)
     options = BuildOptions(images=args.folder, quiet=True)
     records, _ = scan_folder(args.folder, progress=False, id_cache=cache / "scan.json")
-    extracted = extract(records, cache, options.extract_options())
+    extracted = extract(records, cache, options.extract_options(recipe.levels("colour")))
     rels = [rec.rel for rec in extracted.records]
     labels = table_labels(args.labels, rels) if args.labels else folder_labels(rels)
     if labels is None:
         parser.error(f"{args.folder}: no labels (the images need two or more sub-folders, or use --labels)")
+    features = feature_set(extracted, options.features)
+    features.labels = labels
     start = time.perf_counter()
-    layouts, (cols, rows) = compute_layouts(layout_features(extracted.features, extracted.colour_blocks, options.features),
-                                            extracted.colours, labels, options, None, lambda name: contextlib.nullcontext())
+    layouts = lay_out(features, recipe, options.layout_params())
+    cols, rows = layouts.cols, layouts.rows
     layout_seconds = time.perf_counter() - start
     colours = extracted.colours
     random = mean_pairwise_distance(colours)
@@ -83,8 +87,8 @@ def main() -> None:
           f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
     print("| layout | colour | vs FLAS | category | interior holes | flight, cells |")
     print("|---|---|---|---|---|---|")
-    for name, layout in layouts.items():
-        grid = layout.map.grid
+    for layout in layouts:
+        name, grid = layout.name, layout.grid
         colour = neighbour_colour_distance(grid, colours) / random
         print(f"| {name} | {colour:.3f} | {colour / flas_ratio:.2f}× | "
               f"{category_metrics(grid, labels)['category_ratio']:.2f} | {interior_holes(grid, cols, rows)} | "

@@ -20,8 +20,8 @@ from embed.fastgrid import flas_polish
 def polish_in_feature_space(cells: np.ndarray, features: np.ndarray, cols: int, rows: int, *,
                             radius: float, seed: int = 0) -> np.ndarray:
     """New (col, row) cells (N, 2) for images at `cells` (N, 2) on a cols × rows grid, FLAS-sorted by their
-    `features` (N, D) and anchored to their starting cells with `radius` (cells; the build uses
-    RECIPE.colour_polish × the grid's longer side: 0.75 measured best in docs/features.md)."""
+    `features` (N, D) and anchored to their starting cells with `radius` (cells; the core uses the layout
+    recipe's colour_polish × the grid's longer side: 0.75 for the default blur layout, docs/features.md)."""
     cells = np.asarray(cells, dtype=np.int64).reshape(-1, 2)
     n = len(cells)
     if n < 2 or cols < 2 or rows < 2:
