@@ -39,6 +39,7 @@ from layoutfile import UserError, WriteError, write_text_atomic
 log = logging.getLogger(__name__)
 
 SUM = np.dtype("<u4")   # one CRC-32 per row in sums.bin
+CHECK_CHUNK_BYTES = 64 << 20   # rows are checked in reads of about this size
 
 
 def row_sum(image_id: str, row: bytes | memoryview | np.ndarray) -> int:
@@ -180,9 +181,16 @@ class RowStore:
         """Check rows `numbers` against their sums (and, for floats, finiteness); forget the damaged ones."""
         rows = self.rows()
         sums = np.fromfile(self._sums_path, dtype=SUM, count=len(self._ids))
-        floats = self.dtype.kind == "f"
-        damaged = [int(n) for n in numbers
-                   if row_sum(self._ids[n], rows[n]) != sums[n] or (floats and not np.isfinite(rows[n]).all())]
+        damaged = []
+        per_chunk = max(1, CHECK_CHUNK_BYTES // max(self.row_bytes, 1))
+        for start in range(0, len(numbers), per_chunk):
+            chunk_numbers = numbers[start:start + per_chunk]
+            chunk = np.asarray(rows[chunk_numbers])   # one read of the chunk's rows
+            bad = np.fromiter((row_sum(self._ids[n], row) for n, row in zip(chunk_numbers, chunk)), dtype=np.int64,
+                              count=len(chunk)) != sums[chunk_numbers]
+            if self.dtype.kind == "f":
+                bad |= ~np.isfinite(chunk.reshape(len(chunk), -1)).all(axis=1)
+            damaged += chunk_numbers[bad].tolist()
         self._checked[numbers] = True
         for n in damaged:
             self._checked[n] = False
