@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from layoutfile import LAYOUTS, STATES, UserError, read_json_file
-from sketches.lib.animator import EASINGS
+from sketches.lib.motion import EASINGS
 
 FORMAT = "tsne-gallery/playlist"
 VERSION = 1

@@ -14,7 +14,7 @@ import numpy as np
 
 from layoutfile import LAYOUTS, STATES
 
-from .animator import DEFAULT_DURATION, DEFAULT_EASING, EASINGS, Animator
+from .motion import DEFAULT_DURATION, DEFAULT_EASING, EASINGS, Animator
 from .atlas import Atlas
 from .detail import DetailLayer
 from .layout import grid_size, world_positions
@@ -55,8 +55,8 @@ class Scene:
               easing: str = DEFAULT_EASING) -> None:
         """Fly every image from where it is at `now` to its place in (layout, state).
 
-        `duration` (seconds, default animator.DEFAULT_DURATION) spans the whole flock, stagger included;
-        `easing` is one of animator.EASINGS: linear, sine-in-out, quad-in-out, cubic-in-out, quint-in-out,
+        `duration` (seconds, default motion.DEFAULT_DURATION) spans the whole flock, stagger included;
+        `easing` is one of motion.EASINGS: linear, sine-in-out, quad-in-out, cubic-in-out, quint-in-out,
         expo-in-out, back-out.
         """
         self.layout, self.state = check_target(layout, state)

@@ -25,7 +25,7 @@ from tests.sketches.own_process import in_own_process
 
 from layoutfile import read_layout
 from sketches.gallery import parse_args
-from sketches.lib.animator import DEFAULT_DURATION
+from sketches.lib.motion import DEFAULT_DURATION
 
 GALLERY = ROOT / "sketches" / "gallery.py"
 SIZE = (960, 540)

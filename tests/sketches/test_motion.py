@@ -11,7 +11,7 @@ import pytest
 from tests.sketches.conftest import COLOURS, TSNE, grid_world, make_layout, tsne_world
 
 from layoutfile import UserError
-from sketches.lib.animator import EASINGS, Animator, ease, stagger_delays
+from sketches.lib.motion import EASINGS, Animator, ease, stagger_delays
 from sketches.lib.layout import GRID_IMAGE_SIZE, load_layout, world_positions
 from sketches.lib.view import View
 

@@ -1,11 +1,13 @@
-"""Per-image flights between two sets of placements: easing and stagger, computed like the vertex shader.
+"""Motion: how every image flies between two sets of placements: easing, stagger and the path.
 
 A placement is a row (x, y, side) of an (N, 3) array (world units): position and size fly together, so an
 image grows or shrinks on its way between the t-SNE state and the grid. (N, 2) positions work the same.
 
-The GPU moves the images every frame (shaders/quads.vert); this module holds the same flight on the CPU
-in numpy so that an interrupted flight can restart from where the images are (an O(N) numpy step at a
-retarget, never per frame) and so that hover can find an image mid-flight.
+This module and the vertex shader beside it (SHADER, shaders/quads.vert) are twins: the GPU moves the
+images every frame with `ease()` and `main()` there; `ease` and `path` here are the same formulas in numpy,
+so an interrupted flight can restart from where the images are (an O(N) numpy step at a retarget, never per
+frame), hover can find an image mid-flight, and a sketch of your own can move images without the shader
+(sketches/examples/fly_between.py). tests/sketches/test_motion.py renders frames and checks they agree.
 
 Easing names (EASINGS; shaders/quads.vert implements the same formulas by index):
   linear, sine-in-out, quad-in-out, cubic-in-out (default), quint-in-out, expo-in-out, back-out (overshoots a little).
@@ -13,8 +15,11 @@ Easing names (EASINGS; shaders/quads.vert implements the same formulas by index)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+SHADER = Path(__file__).parent / "shaders" / "quads.vert"   # the GPU twin of ease() and path()
 EASINGS = ("linear", "sine-in-out", "quad-in-out", "cubic-in-out", "quint-in-out", "expo-in-out", "back-out")
 DEFAULT_EASING = "cubic-in-out"
 DEFAULT_DURATION = 2.5   # seconds, whole flock: first image leaves → last arrives
@@ -39,6 +44,15 @@ def ease(t: np.ndarray, easing: str = DEFAULT_EASING) -> np.ndarray:
         c1 = 1.70158
         return 1 + (c1 + 1) * (t - 1) ** 3 + c1 * (t - 1) ** 2
     raise ValueError(f"unknown easing {easing!r}; choose one of {', '.join(EASINGS)}")
+
+
+def path(start: np.ndarray, end: np.ndarray, delay: np.ndarray, elapsed: float, move_time: float,
+         easing: str = DEFAULT_EASING) -> np.ndarray:
+    """Placements `elapsed` seconds into a flight (main() in quads.vert): each image leaves `start` after its
+    `delay` and reaches `end` `move_time` seconds later along a straight line, eased; float32 like `start`."""
+    eased = ease((elapsed - np.asarray(delay, np.float64)) / move_time, easing)[:, None]
+    start = np.asarray(start, np.float64)
+    return (start + (np.asarray(end, np.float64) - start) * eased).astype(np.float32)
 
 
 def stagger_delays(start: np.ndarray, end: np.ndarray, spread: float) -> np.ndarray:
@@ -73,10 +87,7 @@ class Animator:
 
     def positions(self, now: float) -> np.ndarray:
         """Every image's placement at time `now`, float32 (N, 3) (or (N, 2), as given)."""
-        progress = (now - self.t0 - self.delay) / self.move_time
-        eased = ease(progress, self.easing)[:, None]
-        start = self.start.astype(np.float64)
-        return (start + (self.end - start) * eased).astype(np.float32)
+        return path(self.start, self.end, self.delay, self.elapsed(now), self.move_time, self.easing)
 
     def placement(self, index: int, now: float) -> np.ndarray:
         """One image's placement at time `now` (what positions(now)[index] is, without the other N − 1)."""
