@@ -26,7 +26,7 @@ from tqdm import tqdm
 from embed.options import ExtractOptions
 from embed.scan import ImageReadError, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
-from layoutfile import (LAYOUTS, STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, printable,
+from layoutfile import (STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, layout_names, printable,
                         read_layout, tsne_world)
 
 IN_MEMORY_PIXELS = 16384 * 16384  # ~1 GiB as a PIL RGB image
@@ -52,8 +52,8 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
     reported in one warning. The output is written atomically (see the module docstring for sizes).
     """
     doc = read_layout(layout_path)
-    if layout not in LAYOUTS:
-        raise UserError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    if layout not in doc["layouts"]:
+        raise UserError(f"{layout_path}: no layout {layout!r}; it holds {', '.join(layout_names(doc))}")
     if state not in STATES:
         raise UserError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
     if fit not in FITS:
@@ -136,7 +136,7 @@ def add_poster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json", help="layout file made by `python -m embed`")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="poster image; .png is streamed (any size), .jpg/.webp/.tif must fit in memory")
-    parser.add_argument("--layout", choices=LAYOUTS, default="combined", help="which layout (default: combined)")
+    parser.add_argument("--layout", default="combined", help="which layout of the file (default: combined)")
     parser.add_argument("--state", choices=STATES, default="grid",
                         help="grid cells or t-SNE scatter (default: grid)")
     parser.add_argument("--cell", type=int, default=128, help="pixels per image (default: 128)")
