@@ -47,7 +47,8 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     try:
         args.doc = load_layout(args.layout_file)
         args.installation = (None if args.install is None
-                             else prepare_installation(args.install or None, args.layout_file))
+                             else prepare_installation(args.install or None, args.layout_file,
+                                                       tuple(args.doc["layouts"])))
         require_display_and_java()
     except UserError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
