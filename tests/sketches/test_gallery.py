@@ -67,11 +67,11 @@ def run(args, script):
     return sketch
 
 
-def press(sketch, key: str, code: int | None = None) -> None:
+def press(sketch, key: str, code: int | None = None, shift: bool = False) -> None:
     """Post a key press, handled right after the current frame's draw()."""
     event = jpype.JClass("processing.event.KeyEvent")
     char = "\uffff" if code is not None else key
-    sketch._instance.postEvent(event(None, 0, event.PRESS, 0, jpype.JChar(char),
+    sketch._instance.postEvent(event(None, 0, event.PRESS, event.SHIFT if shift else 0, jpype.JChar(char),
                                      code if code is not None else ord(key.upper()), False))
 
 
@@ -214,7 +214,7 @@ def test_gallery_animates_toggles_hovers_zooms(layout_path, tmp_path, monkeypatc
         yield
         assert s.scene.view.scale == pytest.approx(fit_scale)
         offset = s.scene.view.offset_x
-        press(s, "", code=39)   # RIGHT arrow: the picture moves left
+        press(s, "", code=39, shift=True)   # Shift + RIGHT arrow: the picture moves left
         mouse(s, "PRESS", 100, 100)
         mouse(s, "DRAG", 130, 90)
         yield
