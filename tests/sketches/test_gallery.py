@@ -8,9 +8,11 @@ own child process (tests/sketches/own_process.py): pytest itself never starts Ja
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import traceback
@@ -23,8 +25,9 @@ from PIL import Image
 from tests.sketches.conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
 from tests.sketches.own_process import in_own_process
 
-from layoutfile import read_layout
+from layoutfile import read_layout, write_layout
 from sketches.gallery import parse_args
+from sketches.lib.layout import load_layout
 from sketches.lib.motion import DEFAULT_DURATION
 
 GALLERY = ROOT / "sketches" / "gallery.py"
@@ -401,3 +404,64 @@ def test_images_grow_from_the_tsne_size_to_the_grid_size_in_flight(layout_path):
         assert widths(s) == pytest.approx([0.94 * scale] * 6, abs=3)         # grid: the grid's size
 
     run(args, script)
+
+
+def three_layout_demo(folder: Path) -> Path:
+    """The committed demo layout with a third layout, "shuffled": blur's entry with its grid cells permuted
+    (a version-3 file, written and validated by layoutfile)."""
+    folder.mkdir(parents=True)
+    demo = ROOT / "assets" / "layouts"
+    shutil.copytree(demo / "demo_atlas", folder / "demo_atlas")
+    doc = read_layout(demo / "demo.json")
+    shuffled = copy.deepcopy(doc["layouts"]["blur"])
+    shuffled["grid"] = [shuffled["grid"][i] for i in np.random.default_rng(3).permutation(len(shuffled["grid"]))]
+    shuffled.update(label="blur, shuffled", recipe={"ingredients": [{"kind": "colour", "blur": 8, "weight": 1.0}],
+                                                    "perplexity": 30, "shuffled": True})
+    doc["layouts"]["shuffled"] = shuffled
+    path = folder / "demo.json"
+    write_layout(path, doc)
+    return path
+
+
+@in_own_process
+def test_the_gallery_steps_through_three_layouts_with_number_and_arrow_keys(tmp_path):
+    path = three_layout_demo(tmp_path / "three")
+    args = parse_args([str(path), "--state", "grid", "--size", "640x360"])
+    args.doc = load_layout(path)
+    assert list(args.doc["layouts"]) == ["blur", "combined", "shuffled"]
+    seen, order = {}, []
+
+    def land(s, key, code=None):
+        s.clock += 10.0
+        press(s, key, code)
+        yield
+        s.clock += D
+        yield
+        yield from wait_until_sharp(s)
+        order.append(s.scene.layout)
+        seen.setdefault(s.scene.layout, []).append(frame(s))
+
+    def script(s):
+        assert s.scene.layout == "blur"                 # no --layout: the file's first
+        yield from wait_until_sharp(s)
+        seen["blur"] = [frame(s)]
+        yield from land(s, "2")                         # 2: the second layout
+        yield from land(s, "", code=39)                 # right: the third
+        yield from land(s, "", code=39)                 # right again: wraps round to the first
+        yield from land(s, "", code=37)                 # left: back to the third
+        yield from land(s, "b")                         # b: next, the first
+        yield from land(s, "3")                         # 3 directly, from the first (not neighbours)
+        yield from land(s, "9")                         # no ninth layout: nothing moves
+        press(s, "h")
+        yield
+        seen["help"] = frame(s)
+
+    run(args, script)
+    assert order == ["combined", "shuffled", "blur", "shuffled", "blur", "shuffled", "shuffled"]
+    first = {name: frames[0] for name, frames in seen.items() if name != "help"}
+    for a, b in [("blur", "combined"), ("blur", "shuffled"), ("combined", "shuffled")]:
+        assert np.abs(first[a] - first[b]).max(axis=2).mean() > 20, (a, b)      # three different pictures
+    for name in ("blur", "shuffled"):
+        for again in seen[name][1:]:
+            assert np.abs(again - first[name]).max() <= 2, name                    # the same picture each visit
+    assert np.abs(seen["help"] - first["shuffled"]).max(axis=2).mean() > 1          # the help panel is drawn
