@@ -60,6 +60,7 @@ def stagger_delays(start: np.ndarray, end: np.ndarray, spread: float) -> np.ndar
 
     Half by distance (the longest flights leave first, so everybody lands at about the same time),
     half by a diagonal sweep over the start positions (a wave crosses the picture). Only x and y count.
+    Stretched to span [0, spread]: the first image leaves at once (a key press shows at the next frame).
     """
     if len(start) == 0 or spread <= 0:
         return np.zeros(len(start), np.float32)
@@ -68,7 +69,10 @@ def stagger_delays(start: np.ndarray, end: np.ndarray, spread: float) -> np.ndar
     sweep = start[:, 0] + start[:, 1]
     span = np.ptp(sweep)
     sweep = (sweep - sweep.min()) / span if span > 0 else np.zeros_like(sweep)
-    return (spread * (0.5 * (1 - far) + 0.5 * sweep)).astype(np.float32)
+    order = 0.5 * (1 - far) + 0.5 * sweep
+    span = np.ptp(order)
+    order = (order - order.min()) / span if span > 0 else np.zeros_like(order)
+    return (spread * order).astype(np.float32)
 
 
 class Animator:
