@@ -72,7 +72,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     try:
         args.doc = load_layout(args.layout_file)
         names = layout_names(args.doc)
-        args.playlist_data = (default_playlist(names, first_hold=0.0) if args.playlist is None
+        args.playlist_data = (default_playlist(names, first_hold=0.0, first_easing="back-out") if args.playlist is None
                               else load_playlist(args.playlist, names, str(args.layout_file)))
         require_display_and_java()
     except UserError as exc:

@@ -83,17 +83,19 @@ class SceneLike(Protocol):
     def jump_to(self, layout: str, state: str) -> None: ...
 
 
-def default_playlist(layouts: Sequence[str], first_hold: float = DEFAULT_HOLD) -> Playlist:
+def default_playlist(layouts: Sequence[str], first_hold: float = DEFAULT_HOLD,
+                     first_easing: str = DEFAULT_EASING) -> Playlist:
     """Every layout of a file in order, t-SNE and grid each, looping (see the module's docstring).
 
-    `first_hold` is how long the first picture holds before the first fly (record.py: 0, so a recording
-    moves from its first frame).
+    `first_hold` is how long the first picture holds before the first fly, `first_easing` that fly's easing
+    (record.py: 0 and back-out, so a recording moves from its first frames: back-out starts at full speed).
     """
     steps = []
     for k, layout in enumerate(layouts):
         for state in (STATES if k % 2 == 0 else STATES[::-1]):
             steps.append(Step(layout, state, DEFAULT_FLY, DEFAULT_HOLD, DEFAULT_EASING))
     steps[0] = Step(steps[0].layout, steps[0].state, DEFAULT_FLY, first_hold, DEFAULT_EASING)
+    steps[1] = Step(steps[1].layout, steps[1].state, DEFAULT_FLY, DEFAULT_HOLD, first_easing)
     return Playlist(tuple(steps), loop=True)
 
 

@@ -38,11 +38,12 @@ def test_default_playlist_visits_every_layout_of_the_file_in_order_one_change_at
         ("colour", "tsne"), ("colour", "grid"), ("mid", "grid"), ("mid", "tsne"), ("objects", "tsne"),
         ("objects", "grid")]
     assert [(s.layout, s.state) for s in default_playlist(["only"]).steps] == [("only", "tsne"), ("only", "grid")]
-    recording = default_playlist(names, first_hold=0.0)   # record.py: flying from the first frame
-    assert recording.steps[0].hold == 0 and recording.steps[1:] == steps[1:]
+    recording = default_playlist(names, first_hold=0.0, first_easing="back-out")   # record.py's: flies at once
+    assert recording.steps[0].hold == 0 and recording.steps[1].easing == "back-out"
+    assert recording.steps[2:] == steps[2:]
     player = PlaylistPlayer(recording)
     player.start(0.0)
-    assert player.update(0.0) == [Move("colour", "grid", 0.0, DEFAULT_FLY, "cubic-in-out")]
+    assert player.update(0.0) == [Move("colour", "grid", 0.0, DEFAULT_FLY, "back-out")]
 
 
 def test_steps_name_any_layout_of_the_file_and_nothing_else():
