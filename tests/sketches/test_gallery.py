@@ -267,6 +267,7 @@ def test_snapshot_command_writes_the_requested_frame(layout_path, tmp_path):
                              "--layout", "combined", "--state", "tsne", "--size", "480x270"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    assert result.stdout == result.stderr == ""                       # quiet: no JOGL X11Util lines on exit
     pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert pixels.shape == (270, 480, 3)
     scale = 270 * 0.94 / 3          # default framing: the 4 x 3 world box fitted to the height, centred

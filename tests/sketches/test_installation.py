@@ -315,6 +315,9 @@ def test_the_show_stops_cleanly_on_a_signal_or_osc_quit(layout_path, tmp_path, s
             show.communicate()
     assert show.returncode == 0, err
     assert "Traceback" not in err and "Exception" not in err
+    assert "X11Util" not in err and err.strip() == "", err            # a clean stop prints nothing on stderr
+    assert out.splitlines() == [f"gallery: installation running; log: {log_file}; stop it with Ctrl+Shift+Q, "
+                                f"OSC /gallery/quit (UDP 127.0.0.1:{port}) or SIGTERM (Ctrl-C here)"]
     log = log_file.read_text()
     assert (f"{stop}: stopping" if stop.startswith("SIG") else "remote: quit") in log
     assert log.rstrip().endswith("installation stopped")
