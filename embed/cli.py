@@ -13,6 +13,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from embed.options import FEATURE_KINDS, IMAGE_PATHS, BuildOptions
+from embed.recipe import preset_names
 from layoutfile import UserError, printable
 
 SUBCOMMANDS = ("build", "info", "poster")
@@ -93,6 +94,12 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     features.add_argument("--cache", type=Path, default=default.cache,
                           help="feature/thumbnail cache folder (default: .cache/ beside the output JSON)")
     layout = parser.add_argument_group("layout")
+    layout.add_argument("--recipe", default=default.recipe, metavar="NAME|FILE.toml",
+                        help="what the layouts are made of: a preset (" + ", ".join(preset_names()) + ") or a TOML "
+                             "recipe file (docs/features.md, 'Recipes'); default: blur and combined at the --blur levels")
+    layout.add_argument("--stops", type=int, default=default.stops, metavar="N",
+                        help="a dial of N layouts from the recipe's first (colour) to its last (objects) layout, "
+                             "spaced so that each step changes the picture about equally; 2 gives the ends alone")
     layout.add_argument("--perplexity", type=float, default=default.perplexity,
                         help=f"t-SNE perplexity (default {default.perplexity:g})")
     layout.add_argument("--seed", type=int, default=default.seed,

@@ -17,7 +17,7 @@ def layout_params(options: BuildOptions, plan: BuildPlan, weights_tag: str, fing
     return {
         "source": Path(os.path.relpath(plan.source, plan.output.parent)).as_posix(),  # relative: move both together
         "features": options.features, "model": options.model if options.features == "cnn" else None,
-        "weights": weights_tag, "blur_radii": options.blur_levels,
+        "weights": weights_tag, "recipe": plan.recipe.name, "blur_radii": list(plan.recipe.levels("colour")),
         "perplexity": options.perplexity, "seed": options.seed, "pca_dims": options.pca_dims,
         "grid_method": options.grid, "aspect": round(options.aspect, 6), "fit": options.fit,
         "atlas_cells": sorted(options.atlas_cells), "fingerprint": fingerprint,
