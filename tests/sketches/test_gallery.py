@@ -8,11 +8,9 @@ own child process (tests/sketches/own_process.py): pytest itself never starts Ja
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import traceback
@@ -22,10 +20,11 @@ import jpype
 import numpy as np
 import pytest
 from PIL import Image
+from tests.embed.test_pipeline import BUILD_ARGS, write_family_images
 from tests.sketches.conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
 from tests.sketches.own_process import in_own_process
 
-from layoutfile import read_layout, write_layout
+from layoutfile import read_layout
 from sketches.gallery import parse_args
 from sketches.lib.layout import load_layout
 from sketches.lib.motion import DEFAULT_DURATION
@@ -407,29 +406,23 @@ def test_images_grow_from_the_tsne_size_to_the_grid_size_in_flight(layout_path):
     run(args, script)
 
 
-def three_layout_demo(folder: Path) -> Path:
-    """The committed demo layout with a third layout, "shuffled": blur's entry with its grid cells permuted
-    (a version-3 file, written and validated by layoutfile)."""
-    folder.mkdir(parents=True)
-    demo = ROOT / "assets" / "layouts"
-    shutil.copytree(demo / "demo_atlas", folder / "demo_atlas")
-    doc = read_layout(demo / "demo.json")
-    shuffled = copy.deepcopy(doc["layouts"]["blur"])
-    shuffled["grid"] = [shuffled["grid"][i] for i in np.random.default_rng(3).permutation(len(shuffled["grid"]))]
-    shuffled.update(label="blur, shuffled", recipe={"ingredients": [{"kind": "colour", "blur": 8, "weight": 1.0}],
-                                                    "perplexity": 30, "shuffled": True})
-    doc["layouts"]["shuffled"] = shuffled
-    path = folder / "demo.json"
-    write_layout(path, doc)
-    return path
+def three_stop_build(folder: Path) -> Path:
+    """A real 3-stop dial (`python -m embed --stops 3`, version 3) of 40 generated images in 5 colour families."""
+    write_family_images(folder / "images")
+    out = folder / "out" / "dial.json"
+    result = subprocess.run([sys.executable, "-m", "embed", str(folder / "images"), "-o", str(out), "--stops", "3",
+                             *BUILD_ARGS], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out
 
 
 @in_own_process
 def test_the_gallery_steps_through_three_layouts_with_number_and_arrow_keys(tmp_path):
-    path = three_layout_demo(tmp_path / "three")
+    path = three_stop_build(tmp_path / "three")
     args = parse_args([str(path), "--state", "grid", "--size", "640x360"])
     args.doc = load_layout(path)
-    assert list(args.doc["layouts"]) == ["blur", "combined", "shuffled"]
+    first, second, third = names = list(args.doc["layouts"])
+    assert len(names) == 3 and all("recipe" in args.doc["layouts"][name] for name in names)
     seen, order = {}, []
 
     def land(s, key, code=None):
@@ -443,9 +436,9 @@ def test_the_gallery_steps_through_three_layouts_with_number_and_arrow_keys(tmp_
         seen.setdefault(s.scene.layout, []).append(frame(s))
 
     def script(s):
-        assert s.scene.layout == "blur"                 # no --layout: the file's first
+        assert s.scene.layout == first                  # no --layout: the file's first
         yield from wait_until_sharp(s)
-        seen["blur"] = [frame(s)]
+        seen[first] = [frame(s)]
         yield from land(s, "2")                         # 2: the second layout
         yield from land(s, "", code=39)                 # right: the third
         yield from land(s, "", code=39)                 # right again: wraps round to the first
@@ -458,11 +451,11 @@ def test_the_gallery_steps_through_three_layouts_with_number_and_arrow_keys(tmp_
         seen["help"] = frame(s)
 
     run(args, script)
-    assert order == ["combined", "shuffled", "blur", "shuffled", "blur", "shuffled", "shuffled"]
-    first = {name: frames[0] for name, frames in seen.items() if name != "help"}
-    for a, b in [("blur", "combined"), ("blur", "shuffled"), ("combined", "shuffled")]:
-        assert np.abs(first[a] - first[b]).max(axis=2).mean() > 20, (a, b)      # three different pictures
-    for name in ("blur", "shuffled"):
+    assert order == [second, third, first, third, first, third, third]
+    once = {name: seen[name][0] for name in names}
+    for a, b in [(first, second), (first, third), (second, third)]:
+        assert np.abs(once[a] - once[b]).max(axis=2).mean() > 20, (a, b)        # three different pictures
+    for name in (first, third):
         for again in seen[name][1:]:
-            assert np.abs(again - first[name]).max() <= 2, name                    # the same picture each visit
-    assert np.abs(seen["help"] - first["shuffled"]).max(axis=2).mean() > 1          # the help panel is drawn
+            assert np.abs(again - once[name]).max() <= 2, name                     # the same picture each visit
+    assert np.abs(seen["help"] - once[third]).max(axis=2).mean() > 1                # the help panel is drawn
