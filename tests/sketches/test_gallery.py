@@ -459,3 +459,28 @@ def test_the_gallery_steps_through_three_layouts_with_number_and_arrow_keys(tmp_
         for again in seen[name][1:]:
             assert np.abs(again - once[name]).max() <= 2, name                     # the same picture each visit
     assert np.abs(seen["help"] - once[third]).max(axis=2).mean() > 1                # the help panel is drawn
+
+
+@in_own_process
+def test_a_reload_without_the_current_layout_flies_to_the_new_files_first(tmp_path):
+    path = make_layout(tmp_path / "three", third=True)
+    args = parse_args([str(path), "--layout", "third", "--state", "grid", "--size", "960x540"])
+    args.doc = read_layout(path)
+
+    def script(s):
+        yield from wait_until_sharp(s)
+        assert_images_at(s, frame(s), grid_world("third"))
+        two = make_layout(tmp_path / "two")                   # blur and combined only
+        s.clock = 10.0
+        s.scene.replace_layout(read_layout(two), two)
+        while s.scene.reloading:
+            yield
+        assert (s.scene.layout, s.scene.state) == ("blur", "grid") and s.scene.layout_names == ["blur", "combined"]
+        s.clock = 10.0 + D
+        yield
+        assert_images_at(s, frame(s), grid_world("blur"))
+        press(s, "", code=37)                                 # left: the layouts are the new file's
+        yield
+        assert s.scene.layout == "combined"
+
+    run(args, script)
