@@ -153,7 +153,7 @@ def dial(stops: int, ends: Recipe | None = None, positions: list[float] | None =
             layouts.append(last)
         else:
             layouts.append(mix(first, last, position, f"stop-{k + 1}",
-                               f"Stop {k + 1} of {stops}: {round(100 * (1 - position))} % {first.label}"))
+                               f"Stop {k + 1} of {stops}, {round(100 * position)} % towards {last.label}"))
     return Recipe(tuple(layouts), name=f"dial-{stops}", dial_positions=tuple(positions),
                   dial_stops=0 if spaced else stops)
 

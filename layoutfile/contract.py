@@ -7,7 +7,6 @@ is a dict name → entry in the file's layout order, whatever the version.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +16,7 @@ import numpy as np
 from layoutfile.atomic import write_text_atomic
 from layoutfile.display import DISPLAY_KEY, SIZE_KEY
 from layoutfile.errors import LayoutFileError
-from layoutfile.jsonfile import read_json_file
+from layoutfile.jsonfile import read_json_file, strict_json
 from layoutfile.names import FORMAT, GENERATOR, LAYOUTS, VERSION
 from layoutfile.validate import ORDER_KEY, validate_layout
 
@@ -70,7 +69,7 @@ def write_layout(path: str | os.PathLike, doc: dict) -> None:
     surrogate, PEP 383) as its `\\udcXX` escape, so such names survive the round trip exactly.
     """
     validate_layout(doc, source=str(path))
-    write_text_atomic(path, json.dumps(doc, separators=(",", ":")) + "\n")
+    write_text_atomic(path, strict_json(doc, path, separators=(",", ":")) + "\n")
 
 
 def read_layout(path: str | os.PathLike) -> dict:

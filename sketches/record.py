@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import NoReturn
 
@@ -26,7 +27,7 @@ from tqdm import tqdm
 
 from layoutfile import UserError, layout_names, printable
 from sketches.lib.layout import load_layout
-from sketches.lib.options import window_size
+from sketches.lib.options import check_frame_size, window_size
 from sketches.lib.playlist import default_playlist, load_playlist
 from sketches.lib.preflight import require_display_and_java
 from sketches.lib.stop import exit_now
@@ -70,6 +71,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     """Parse options and check every input before Java starts; exit 2 with one line on a problem."""
     args = parse_args(argv)
     try:
+        check_frame_size(args.width, args.height)
         args.doc = load_layout(args.layout_file)
         names = layout_names(args.doc)
         args.playlist_data = (default_playlist(names, first_hold=0.0, first_easing="back-out") if args.playlist is None
@@ -87,14 +89,29 @@ def prepare(argv: list[str]) -> argparse.Namespace:
 
 
 class RecordingFailed(Exception):
-    """The recorder stopped before writing every frame."""
+    """The recorder stopped before writing every frame (`status`: the exit status it ends with)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Check the input, display and Java, record, then end the process with the exit status (0, or 1 when the
-    recording failed) without the JVM's shutdown, where JOGL would print "X11Util: Open X11 Display
-    Connections" lines (sketches/lib/stop.exit_now)."""
-    exit_now(record(sys.argv[1:] if argv is None else argv))
+    """Check the input, display and Java, record, then end the process: 0 when every frame was written, 1 when
+    the recording failed, 2 on bad input. The process ends without the JVM's teardown (sketches/lib/stop.py),
+    which could hang once a sketch had failed and where JOGL printed "X11Util: Open X11 Display
+    Connections" lines."""
+    try:
+        status = record(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:             # a one-line error before Java (or --help)
+        status = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        print("record: interrupted", file=sys.stderr)
+        status = 130
+    except BaseException:                 # a crash: its traceback, and still an end (never a hang)
+        traceback.print_exc()
+        status = 1
+    exit_now(status)
 
 
 def record(argv: list[str]) -> int:
@@ -110,13 +127,13 @@ def record(argv: list[str]) -> int:
             recorder = Recorder(args, sink, progress)
             recorder.run_sketch(block=True)
             if recorder.error:
-                raise RecordingFailed(recorder.error)
+                raise RecordingFailed(recorder.error, recorder.error_status)
             if sink.frames_written != args.frames:
                 raise RecordingFailed(f"stopped after {sink.frames_written} of {args.frames} frames")
     except RecordingFailed as exc:
         kept = f"the frames so far are in {args.output}" if args.png else f"{args.output} not written"
         print(f"error: recording failed ({kept}): {exc}", file=sys.stderr)
-        return 1
+        return exc.status
     elapsed = time.perf_counter() - started
     print(f"record: wrote {args.output}: {args.frames} frames of {args.width}x{args.height} at {args.fps:g} fps "
           f"({args.frames / args.fps:.2f} s of video) in {elapsed:.1f} s ({args.frames / elapsed:.1f} frames/s)")

@@ -14,8 +14,8 @@ Addresses are compared as plain strings: OSC address patterns (`*`, `?`, `[]`, `
 so an address holding any of `*?[]{}!,` is dropped with a warning before any handler is looked up (python-osc
 turns each `*` into a regex that can backtrack for minutes, holding the interpreter lock; and
 `/gallery/q*` would match `/gallery/quit`). Messages with another address or argument are dropped with a
-logged warning; packets that are not OSC or cannot be decoded are dropped the same way, never with a traceback. Bundles are handled at once,
-whatever their timetag. At most QUEUE_SIZE commands wait for the sketch: in a flood the oldest are
+logged warning; packets that are not OSC or cannot be decoded are dropped the same way, never with a
+traceback. Bundles are handled at once, whatever their timetag. At most QUEUE_SIZE commands wait for the sketch: in a flood the oldest are
 dropped (the latest commands win). Warnings are logged at most WARNINGS_PER_WINDOW per WARNING_WINDOW
 seconds; the ones left out are counted in the next.
 """

@@ -71,3 +71,53 @@ def test_fingerprint_changes_with_the_options_and_with_the_recipes_content():
                                                          *combined.ingredients[1:]))
     assert options_fingerprint(options, "tag", dataclasses.replace(recipe, layouts=(recipe.layouts[0], heavier))) \
         != first
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--perplexity", "-5", "expected a finite number > 0, got '-5'"),
+    ("--perplexity", "nan", "(not finite)"),
+    ("--perplexity", "inf", "(not finite)"),
+    ("--perplexity", "0", "expected a finite number > 0"),
+    ("--seed", "-1", "expected a whole number >= 0 and <= 4294967295"),
+    ("--seed", str(10**23), "expected a whole number >= 0 and <= 4294967295"),
+    ("--seed", "1.5", "expected a whole number"),
+    ("--pca-dims", "0", "expected a whole number >= 2"),
+    ("--pca-dims", "1", "expected a whole number >= 2"),
+    ("--blur", "nan", "expected comma-separated finite numbers >= 0"),
+    ("--blur", "8,-1", "expected comma-separated finite numbers >= 0"),
+    ("--blur", "inf", "(not finite)"),
+    ("--batch-size", "0", "expected a whole number >= 1"),
+    ("--workers", "-1", "expected a whole number >= 0"),
+    ("--atlas-cells", "0,32", "expected comma-separated whole numbers 1 to 1024"),
+    ("--atlas-cells", "32,2048", "expected comma-separated whole numbers 1 to 1024"),
+    ("--atlas-cells", "1.5", "expected comma-separated whole numbers 1 to 1024"),
+    ("--aspect", "-1:2", "expected a positive aspect ratio"),
+    ("--aspect=-1:2", None, "expected a positive aspect ratio"),
+    ("--aspect", "1:0", "expected a positive aspect ratio"),
+    ("--aspect", "inf", "expected a positive aspect ratio"),
+    ("--aspect", "nan:1", "expected a positive aspect ratio"),
+    ("--stops", "1", "expected a whole number >= 2 and <= 16"),
+])
+def test_every_numeric_option_is_range_and_finiteness_checked(tmp_path, capsys, option, value, expected):
+    from embed.cli import main
+
+    argv = [str(tmp_path), "-o", str(tmp_path / "out.json"), option] + ([value] if value is not None else [])
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and not (tmp_path / "out.json").exists()
+    name = option.split("=")[0]
+    assert f"error: argument {name}: " in err and expected in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_in_range_values_are_taken_including_the_limits():
+    from embed.cli import join_values
+
+    args = make_parser().parse_args(join_values(["build", "pics", "--seed", str(2**32 - 1), "--pca-dims", "2",
+                                                 "--blur", "0", "--aspect", "1e-3:1", "--atlas-cells", "1,1024",
+                                                 "--perplexity", "1e9", "--workers", "0", "--batch-size", "1"]))
+    options = build_options(args)
+    assert options.seed == 2**32 - 1 and options.pca_dims == 2 and options.blur == (0.0,)
+    assert options.aspect == pytest.approx(1e-3) and options.atlas_cells == (1, 1024)
+    assert options.perplexity == 1e9   # capped to (N - 1) / 3 when the layout is made (embed/reduce.py)

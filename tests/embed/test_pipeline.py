@@ -13,6 +13,7 @@ from embed.cli import main
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
 from layoutfile import display_arrays, layout_arrays, read_layout
+from layoutfile.trust import trusted_source
 
 FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
             "purple": (140, 50, 160)}
@@ -67,6 +68,7 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
     assert set(skipped) == {"broken/empty.jpg", "broken/notes.png"}
     assert all(reason for reason in skipped.values())
     assert doc["params"]["source"] == str(images.resolve())
+    assert trusted_source(doc, out) == images.resolve()   # signed by this user's embed: poster needs no --source
     for level in doc["atlas"]["levels"]:
         for rel in level["files"]:
             assert (out.parent / rel).is_file()
