@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from layoutfile import LAYOUTS, STATES, UserError, printable
+from layoutfile import STATES, UserError, printable
 from sketches.lib.installation import prepare_installation
-from sketches.lib.layout import load_layout
+from sketches.lib.layout import check_layout_name, load_layout
 from sketches.lib.options import check_frame_size, window_size
 from sketches.lib.preflight import require_display_and_java
 from sketches.lib.stop import StopOnSignal, exit_now
@@ -27,7 +27,7 @@ from sketches.lib.stop import StopOnSignal, exit_now
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json", help="layout file written by `python -m embed`")
-    parser.add_argument("--layout", choices=LAYOUTS, default="blur", help="layout to start in (default blur)")
+    parser.add_argument("--layout", metavar="NAME", help="layout to start in: any name of the file (default its first)")
     parser.add_argument("--state", choices=STATES, default="tsne", help="state to start in (default tsne)")
     parser.add_argument("--size", type=window_size, default="1280x720",
                         help="window size WxH (default 1280x720)")
@@ -48,6 +48,8 @@ def prepare(argv: list[str]) -> argparse.Namespace:
         if not args.fullscreen or args.snapshot:
             check_frame_size(args.width, args.height)
         args.doc = load_layout(args.layout_file)
+        if args.layout is not None:
+            check_layout_name(args.doc, args.layout, args.layout_file)
         args.installation = (None if args.install is None
                              else prepare_installation(args.install or None, args.layout_file,
                                                        tuple(args.doc["layouts"])))
