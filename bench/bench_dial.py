@@ -1,7 +1,8 @@
 """The colour ⇄ objects dial on a labelled folder: per stop, its mix, colour ratio, category ratio and the change
 from the stop before, over several seeds (mean and spread), plus any preset recipes side by side.
 
-    .venv/bin/python bench/bench_dial.py FOLDER --stops 5 --seeds 0,1,2 --recipes original --posters out/dial
+    .venv/bin/python bench/bench_dial.py FOLDER --stops 5 --seeds 0,1,2 --recipes original --posters out/dial \
+        --positions 0,0.25,0.5,0.75,1
 
 Labels are the images' top-level sub-folders. Features are extracted once into --cache (then re-used: each
 further recipe or seed only lays out again, and the time of that is printed too).
@@ -10,6 +11,7 @@ further recipe or seed only lays out again, and the time of that is printed too)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 
@@ -48,12 +50,17 @@ def main() -> None:
     parser.add_argument("folder", type=Path, help="labelled images: one sub-folder per category")
     parser.add_argument("--stops", type=int, default=5)
     parser.add_argument("--seeds", default="0", help="comma-separated t-SNE seeds (default 0)")
+    parser.add_argument("--positions", default="",
+                        help="also a dial at these comma-separated positions (e.g. 0,0.25,0.5,0.75,1: evenly spaced)")
     parser.add_argument("--recipes", default="", help="comma-separated presets or files to add, e.g. original")
     parser.add_argument("--cache", type=Path, default=Path("out/.cache-bench-dial"))
     parser.add_argument("--posters", type=Path, help="write a grid poster of every layout (seed 0) here")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     recipes = [embed.dial(args.stops)] + [embed.load_recipe(r) for r in args.recipes.split(",") if r]
+    if args.positions:
+        positions = [float(p) for p in args.positions.split(",")]
+        recipes.append(dataclasses.replace(embed.dial(len(positions), positions=positions), name="dial-at-positions"))
     needs = {"colour": set(), "network": set()}
     for recipe in recipes:
         for kind in needs:
