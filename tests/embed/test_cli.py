@@ -38,13 +38,14 @@ def test_parsed_defaults_are_the_build_options_defaults():
 def test_parsed_options_become_typed_build_options():
     args = make_parser().parse_args(["build", "pics", "-o", "out/x.json", "--blur", "0,4,16",
                                      "--aspect", "4:3", "--atlas-cells", "16,64", "--perplexity", "10", "--fresh",
-                                     "--grid", "lap", "--workers", "0", "--image-path", "batch", "--quiet"])
+                                     "--grid", "lap", "--workers", "0", "--image-path", "batch", "--engine", "torch",
+                                     "--quiet"])
     options = build_options(args)
     assert options.output == Path("out/x.json") and options.blur == (0.0, 4.0, 16.0)
     assert options.aspect == pytest.approx(4 / 3)
     assert options.atlas_cells == (16, 64) and options.perplexity == 10.0 and options.fresh and options.quiet
     assert options.extract_options().thumb_size == 64 and options.extract_options().workers == 0
-    assert options.extract_options().image_path == "batch"
+    assert options.extract_options().image_path == "batch" and options.extract_options().engine == "torch"
     assert options.extract_options().blur_radii == (0.0, 4.0, 16.0) and not options.extract_options().progress
 
 
