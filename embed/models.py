@@ -276,10 +276,19 @@ def lab_grid(squares: np.ndarray, cells: int) -> np.ndarray:
     return srgb_to_lab(means).reshape(b, -1)
 
 
+def _linear_srgb(c: np.ndarray) -> np.ndarray:
+    """sRGB values scaled to 0–1 (float32) → linear light."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+_LINEAR_OF_BYTE = _linear_srgb(np.arange(256, dtype=np.float32) / 255.0)   # the same values, looked up for uint8
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB values 0–255 (any shape ending in 3) → CIELAB (D65), float32: L in 0–100, a/b about ±128."""
-    c = np.asarray(rgb, dtype=np.float32) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    """sRGB values 0–255 (any shape ending in 3) → CIELAB (D65), float32: L in 0–100, a/b about ±128.
+    uint8 input takes its linear values from a table (the same float32 values, without the powers)."""
+    rgb = np.asarray(rgb)
+    linear = _LINEAR_OF_BYTE[rgb] if rgb.dtype == np.uint8 else _linear_srgb(rgb.astype(np.float32) / 255.0)
     xyz = linear @ np.array([[0.4124, 0.2126, 0.0193],
                              [0.3576, 0.7152, 0.1192],
                              [0.1805, 0.0722, 0.9505]], dtype=np.float32)

@@ -82,9 +82,13 @@ def cached_export(model: CnnModel, folder: Path | None = None) -> bytes | Path:
 
 def onnx_features(model: CnnModel, threads: int, folder: Path | None = None) -> FeatureFn:
     """uint8 (B, H, W, 3) → float32 (B, D) features by ONNX Runtime on the CPU with `threads` intra-op
-    threads, every graph optimisation on."""
+    threads, every graph optimisation on. Its threads sleep when idle instead of spinning where OpenMP's
+    wait policy is PASSIVE (a small or busy machine, embed/threads.py): spinning there takes the time the
+    decoding threads need (docs/benchmarks.md, "Features on the CPU")."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = max(1, threads)
+    if os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE":
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

@@ -32,10 +32,11 @@ def uses_batch_path(image_path: str, device: torch.device) -> bool:
 
 
 def default_workers(kind: str, device: torch.device) -> int:
-    """Decoding threads: with a network on the CPU, one per two cores (the network's threads take the
+    """Decoding threads: with a network on the CPU, one per two cores and at least two (on 2 cores two
+    beat one in every round, docs/benchmarks.md "Features on the CPU"; the network's threads take the
     rest); with the network elsewhere (GPU) or no network (lab), decoding is the work: up to 8."""
     cores = os.cpu_count() or 1
-    return max(1, cores // 2) if kind == "cnn" and device.type == "cpu" else min(8, cores)
+    return max(2, cores // 2) if kind == "cnn" and device.type == "cpu" else min(8, cores)
 
 
 def decoded_batches(records: list[ImageRecord], plan: DecodePlan, device: torch.device, batch_size: int,
