@@ -8,7 +8,9 @@ On a folder of real photos, each round runs, in an order that rotates from round
 - onnx: `embed.onnx_engine.onnx_features` on the same batches;
 - pipeline (one per `--workers` value): `embed.extract.extract` as the build calls it, with defaults, on
   every photo of the folder into an empty cache: decoding, thumbnails, colour blocks, the network and the
-  cache writes; with its sub-stage seconds (the decode ones summed over the decoding threads).
+  cache writes; with its sub-stage seconds (the decode ones summed over the decoding threads);
+- with `--spinning`, also the first pipeline variant with ONNX Runtime's threads spinning when idle (its
+  default; embed/onnx_engine.py turns it off under OMP_WAIT_POLICY=PASSIVE, which a 2-core machine gets).
 torch and ONNX Runtime use `--threads` threads. Ratios are taken within a round, so they survive a machine
 whose load changes. The last line estimates 100k photos at the default pipeline's median rate.
 """
@@ -61,6 +63,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--bare-n", type=int, default=256, help="inputs the bare engines run per round")
     parser.add_argument("--workers", default="default", help="pipeline variants: decoding threads, e.g. 1,2")
+    parser.add_argument("--spinning", action="store_true", help="add the first pipeline with ORT threads spinning")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
 
@@ -78,6 +81,11 @@ def main() -> None:
     workers = [None if w == "default" else int(w) for w in args.workers.split(",")]
     pipelines = {f"pipeline (workers {w if w is not None else 'default'})":
                  replace(ExtractOptions(), device="cpu", progress=False, workers=w) for w in workers}
+    spinning = {}
+    if args.spinning:
+        first = next(iter(pipelines))
+        spinning[f"{first}, spinning"] = pipelines[first]
+        pipelines.update(spinning)
     rates: dict[str, list[float]] = {name: [] for name in [*engines, *pipelines]}
     stages: dict[str, list[dict]] = {name: [] for name in pipelines}
     for r in range(args.rounds):
@@ -88,8 +96,15 @@ def main() -> None:
                 rates[name].append(timed_rate(engines[name], inputs, args.batch_size))
                 continue
             cache = scratch / f"cache-{r}-{len(stages[name])}"
+            policy = os.environ.get("OMP_WAIT_POLICY")
+            if name in spinning:   # what onnx_features reads when it makes its session (libgomp read it long ago)
+                os.environ["OMP_WAIT_POLICY"] = "ACTIVE"
             start = time.perf_counter()
             out = extract(records, cache, pipelines[name])
+            if policy is None:
+                os.environ.pop("OMP_WAIT_POLICY", None)
+            else:
+                os.environ["OMP_WAIT_POLICY"] = policy
             rates[name].append(out.stats["computed"] / (time.perf_counter() - start))
             stages[name].append({**out.stats["seconds"], "workers": out.stats["workers"]})
             shutil.rmtree(cache)
