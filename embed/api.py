@@ -66,6 +66,7 @@ def extract_features(folder: str | os.PathLike, recipe: Recipe | None = None, *,
     cache = Path(cache).resolve()
     records, unreadable = scan_folder(Path(folder), progress=progress, id_cache=cache / "scan.json", exclude=(cache,))
     options = ExtractOptions(kind=features, model=model, weights=weights, blur_radii=recipe.levels("colour"),
+                             network_levels=recipe.levels("network"),
                              thumb_size=thumb_size, fit=fit, device=device, progress=progress)
     extracted = extract(records, cache, options)
     if not extracted.records:

@@ -13,7 +13,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from embed.options import FEATURE_KINDS, IMAGE_PATHS, BuildOptions
+from embed.options import ENGINES, FEATURE_KINDS, IMAGE_PATHS, BuildOptions
 from embed.recipe import preset_names
 from layoutfile import UserError, printable
 
@@ -147,12 +147,16 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     features.add_argument("--batch-size", type=bounded(int, 1), default=default.batch_size,
                           help=f"images per network batch (default {default.batch_size})")
     features.add_argument("--workers", type=bounded(int, 0), default=default.workers,
-                          help="image-decoding worker processes (default: picked by device and core count; "
-                               "0 = decode in the main process); with --image-path batch, reader threads")
+                          help="image-decoding threads (default: picked by device and core count; "
+                               "0 = decode in the main thread); with --image-path batch, reader threads")
     features.add_argument("--image-path", choices=IMAGE_PATHS, default=default.image_path,
                           help="batch: JPEGs decoded, resized and blurred in batches on the device (nvJPEG on a "
                                "GPU), other formats as pil; pil: every image decoded by Pillow in worker processes; "
                                f"auto: batch with a CUDA device, else pil (default {default.image_path})")
+    features.add_argument("--engine", choices=ENGINES, default=default.engine,
+                          help="what runs the network: torch, or onnx (ONNX Runtime, about 5x faster on the CPU; "
+                               "the model is exported once to ~/.cache/tsne-gallery/onnx); same features either "
+                               f"way. auto: onnx on the CPU, torch on CUDA/MPS (default {default.engine})")
     features.add_argument("--cache", type=Path, default=default.cache,
                           help="feature/thumbnail cache folder (default: .cache/ beside the output JSON)")
     layout = parser.add_argument_group("layout")

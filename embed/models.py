@@ -129,6 +129,20 @@ class PooledFeatures(nn.Module):
         return self.net.extract_features(x).mean(dim=(2, 3))
 
 
+class Featuriser(nn.Module):
+    """A feature network with its input scaling: uint8 (B, H, W, 3) → float32 (B, D)."""
+
+    def __init__(self, net: nn.Module, mean: tuple[float, float, float], std: tuple[float, float, float]):
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1) * 255)
+        self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1) * 255)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 3, 1, 2).float()   # NHWC memory is already channels_last
+        return self.net((x - self.mean) / self.std)
+
+
 @dataclass(frozen=True)
 class CnnModel:
     """A packaged or torchvision network by name with its weights choice; build it with `load`."""
@@ -141,21 +155,27 @@ class CnnModel:
     std: tuple[float, float, float]
     seed: int = 0
 
-    def load(self, device: torch.device) -> FeatureFn:
-        """Build the network in eval mode on `device`; return uint8 (B,H,W,3) → float32 (B,D) features."""
-        net = self.build()
-        net = PooledFeatures(net) if self.name in PACKAGED else truncate_classifier(net)
-        net = net.eval().to(device, memory_format=torch.channels_last)
-        mean = torch.tensor(self.mean, device=device).view(1, 3, 1, 1) * 255
-        std = torch.tensor(self.std, device=device).view(1, 3, 1, 1) * 255
+    def load(self, device: torch.device, engine: str = "torch", threads: int | None = None) -> FeatureFn:
+        """The feature function uint8 (B,H,W,3) → float32 (B,D) on `device`: torch's eager network, or with
+        `engine="onnx"` (CPU only) the network exported once to ONNX and run by ONNX Runtime on `threads`
+        threads (default torch's thread count; embed/onnx_engine.py)."""
+        if engine == "onnx":
+            from embed.onnx_engine import onnx_features
+            return onnx_features(self, threads or torch.get_num_threads())
+        net = self.featuriser().to(device, memory_format=torch.channels_last)
 
         def features(batch: np.ndarray) -> np.ndarray:
             with torch.inference_mode():
                 x = torch.from_numpy(np.ascontiguousarray(batch)).to(device, non_blocking=True)
-                x = x.permute(0, 3, 1, 2).float()  # NHWC memory is already channels_last
-                return net((x - mean) / std).float().cpu().numpy()
+                return net(x).float().cpu().numpy()
 
         return features
+
+    def featuriser(self) -> Featuriser:
+        """The network in eval mode on the CPU, its input scaling and pooling included."""
+        net = self.build()
+        net = PooledFeatures(net) if self.name in PACKAGED else truncate_classifier(net)
+        return Featuriser(net, self.mean, self.std).eval()
 
     def build(self) -> nn.Module:
         """The whole classifier network with the chosen weights (torchvision's downloaded the first time)."""
@@ -237,7 +257,8 @@ class LabModel:
     weights_tag: str = "none"
     base_size: int = LAB_SIZE
 
-    def load(self, device: torch.device) -> FeatureFn:
+    def load(self, device: torch.device, engine: str = "torch", threads: int | None = None) -> FeatureFn:
+        """No network to run: the engine and threads do not matter."""
         return lambda batch: lab_grid(batch, LAB_GRID)
 
 
@@ -255,10 +276,19 @@ def lab_grid(squares: np.ndarray, cells: int) -> np.ndarray:
     return srgb_to_lab(means).reshape(b, -1)
 
 
+def _linear_srgb(c: np.ndarray) -> np.ndarray:
+    """sRGB values scaled to 0–1 (float32) → linear light."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+_LINEAR_OF_BYTE = _linear_srgb(np.arange(256, dtype=np.float32) / 255.0)   # the same values, looked up for uint8
+
+
 def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB values 0–255 (any shape ending in 3) → CIELAB (D65), float32: L in 0–100, a/b about ±128."""
-    c = np.asarray(rgb, dtype=np.float32) / 255.0
-    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    """sRGB values 0–255 (any shape ending in 3) → CIELAB (D65), float32: L in 0–100, a/b about ±128.
+    uint8 input takes its linear values from a table (the same float32 values, without the powers)."""
+    rgb = np.asarray(rgb)
+    linear = _LINEAR_OF_BYTE[rgb] if rgb.dtype == np.uint8 else _linear_srgb(rgb.astype(np.float32) / 255.0)
     xyz = linear @ np.array([[0.4124, 0.2126, 0.0193],
                              [0.3576, 0.7152, 0.1192],
                              [0.1805, 0.0722, 0.9505]], dtype=np.float32)

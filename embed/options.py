@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 DEFAULT_MODEL = "efficientnet_lite0"   # pretrained, shipped as a PyPI wheel: works offline (see embed/models.py)
 FEATURE_KINDS = ("cnn", "lab")         # cnn: network features of the original; lab: its 8×8 CIELAB grid, no network
-IMAGE_PATHS = ("auto", "batch", "pil")   # how images become network inputs (embed/extract.py)
+IMAGE_PATHS = ("auto", "batch", "pil")   # how images become network inputs (embed/decode/)
+ENGINES = ("auto", "torch", "onnx")      # what runs the network: auto = onnx on the CPU, torch on CUDA/MPS
 
 # The options a layout depends on besides its recipe: a change to any of them makes a new layout (embed/fingerprint.py).
 LAYOUT_FIELDS = ("features", "model", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "trim_borders",
@@ -50,15 +51,18 @@ class ExtractOptions:
     weights: str = "default"                       # 'default' (pretrained), 'random' or a .pth state-dict file
     seed: int = 0                                  # of random weights
     blur_radii: tuple[float, ...] = (8.0,)         # colour blocks' blur levels: sigma as on a 224-px image
+    network_levels: tuple[float, ...] = (0.0,)     # blur levels whose blurred copies go through the network
+                                                   # (0: the original; blurred as the colour blocks are)
     thumb_size: int = 128                          # side of the cached square thumbnails
     fit: str = "crop"                              # square thumbnails by centre-crop or letterbox ('pad')
     background: tuple[int, int, int] = (255, 255, 255)   # behind transparency and letterboxing
     trim_borders: bool = False                     # crop uniform borders baked into the photos (embed/borders.py)
     device: str = "auto"                           # auto, cpu, cuda or mps
     batch_size: int = 32                           # images per network batch
-    workers: int | None = None                     # decoding processes (None: picked by device and cores)
+    workers: int | None = None                     # decoding threads (None: picked by device and cores)
     image_path: str = "auto"                       # batch: JPEGs decoded in batches on the device; pil; auto:
                                                    # batch with a CUDA device, else pil
+    engine: str = "auto"                           # one of ENGINES (embed/onnx_engine.py)
     progress: bool = True                          # progress bars
 
 
@@ -91,6 +95,7 @@ class BuildOptions:
     batch_size: int = ExtractOptions.batch_size
     workers: int | None = ExtractOptions.workers
     image_path: str = ExtractOptions.image_path
+    engine: str = ExtractOptions.engine
     perplexity: float = LayoutParams.perplexity    # t-SNE perplexity
     seed: int = LayoutParams.seed                  # same input and seed → same JSON
     fresh: bool = False                            # lay out from scratch instead of continuing the saved map
@@ -133,14 +138,15 @@ class BuildOptions:
         return LayoutParams(perplexity=self.perplexity, seed=self.seed, pca_dims=self.pca_dims, grid=self.grid,
                             aspect=self.aspect, progress=self.progress)
 
-    def extract_options(self, colour_levels: tuple[float, ...]) -> ExtractOptions:
-        """How this build makes its features: colour blocks at `colour_levels` (the recipe's), thumbnails as large
-        as the largest atlas cell."""
+    def extract_options(self, colour_levels: tuple[float, ...],
+                        network_levels: tuple[float, ...] = (0.0,)) -> ExtractOptions:
+        """How this build makes its features: colour blocks at `colour_levels` and network features at
+        `network_levels` (the recipe's), thumbnails as large as the largest atlas cell."""
         return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
-                              blur_radii=colour_levels, thumb_size=max(self.atlas_cells), fit=self.fit,
-                              trim_borders=self.trim_borders,
+                              blur_radii=colour_levels, network_levels=network_levels,
+                              thumb_size=max(self.atlas_cells), fit=self.fit, trim_borders=self.trim_borders,
                               device=self.device, batch_size=self.batch_size, workers=self.workers,
-                              image_path=self.image_path, progress=self.progress)
+                              image_path=self.image_path, engine=self.engine, progress=self.progress)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def build_recipe(options: BuildOptions) -> Recipe:
 def feature_set(extracted: Extracted, kind: str) -> FeatureSet:
     """The in-memory core's input from what extract found or made (memory-mapped: nothing is copied); labels
     from the images' sub-folders; `kind` the network feature kind (embed.options.FEATURE_KINDS)."""
-    return FeatureSet({0.0: extracted.features}, extracted.colour_blocks, extracted.colours,
+    return FeatureSet(extracted.network, extracted.colour_blocks, extracted.colours,
                       folder_labels([r.rel for r in extracted.records]), kind)
 
 
@@ -120,7 +120,8 @@ def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
         return BuildSummary.nothing_to_do(plan.output, len(records), timer.seconds)
 
     with timer.stage("decode+features"):
-        extracted = extract(records, plan.cache_dir, options.extract_options(plan.recipe.levels("colour")))
+        extracted = extract(records, plan.cache_dir, options.extract_options(plan.recipe.levels("colour"),
+                                                                              plan.recipe.levels("network")))
     skipped = skipped_entries(unreadable, extracted.failed)
     kept = extracted.records
     if not kept:

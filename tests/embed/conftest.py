@@ -96,3 +96,20 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def onnx_exports_in_a_session_folder(tmp_path_factory):
+    """ONNX exports (embed/onnx_engine.py) go to a folder of this test session, never the user's cache; each
+    model is exported once per session."""
+    import os
+
+    from embed.onnx_engine import CACHE_VARIABLE
+
+    before = os.environ.get(CACHE_VARIABLE)
+    os.environ[CACHE_VARIABLE] = str(tmp_path_factory.mktemp("onnx-exports"))
+    yield
+    if before is None:
+        del os.environ[CACHE_VARIABLE]
+    else:
+        os.environ[CACHE_VARIABLE] = before

@@ -1,4 +1,4 @@
-"""The batched image path (embed.batch_images, embed.tensor_image) against the PIL path, on generated JPEGs.
+"""The batched image path (embed.decode.tensor, embed.decode.tensor_image) against the PIL path, on generated JPEGs.
 
 Tolerances, from measurements on these images (grey levels of 0–255):
 - images small enough that PIL decodes them at full scale: every pixel of the thumbnail, the network
@@ -22,22 +22,25 @@ import numpy as np
 import pytest
 import torch
 
-import embed.batch_images
+import embed.decode.tensor
 from PIL import Image, ImageFilter, ImageOps
 
-from embed.batch_images import prepared_batches
 from embed.blur import blur_square
-from embed.extract import _DecodeOnce, _Plan, _with_colour_blocks, extract
+from embed.decode import DecodePlan
+from embed.decode.pil import pil_batches
+from embed.decode.tensor import blurred, prepared_batches
+from embed.extract import extract
 from embed.options import ExtractOptions
 from embed.scan import scan_folder
-from embed.tensor_image import box_reduce, exif_orient, pil_gaussian_blur, resample, resample_weights
+from embed.decode.tensor_image import box_reduce, exif_orient, pil_gaussian_blur, resample, resample_weights
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 CNN = ExtractOptions(model="mobilenet_v3_small", weights="random", device="cpu", workers=0, progress=False,
                      blur_radii=(0, 2, 8, 32))
-PLAN = _Plan(thumb_size=128, fit="crop", background=(255, 255, 255), base_size=224, levels=(0.0, 2.0, 8.0, 32.0))
-SIDE = 32   # of the blurred squares
+PLAN = DecodePlan(thumb_size=128, fit="crop", background=(255, 255, 255), base_size=224,
+                  levels=(0.0, 2.0, 8.0, 32.0), network_levels=(0.0, 8.0))
+SIDE = PLAN.block_side   # of the blurred squares
 ORIENTATION = 0x0112
 
 
@@ -77,16 +80,20 @@ def make_jpegs(folder: Path, specs: list[tuple[int, int, int, str]], **kwargs) -
     return records
 
 
-def items_both_ways(records, plan, device=torch.device("cpu"), batch_size=4, finish=_with_colour_blocks,
-                    decode_in_readers=None):
-    pil = _DecodeOnce(records, plan)
-    batches = prepared_batches(records, plan, SIDE, device, batch_size, pil.__getitem__, finish, readers=2,
-                               decode_in_readers=decode_in_readers)
-    return [pil[i] for i in range(len(records))], [item for batch in batches for item in batch]
+def items_both_ways(records, plan, device=torch.device("cpu"), batch_size=4, decode_in_readers=None):
+    """Per image (index, reason, (thumb, colour, network inputs, colour blocks)) from the PIL and the batched
+    path, the batched one through the same Batch type the PIL path's batches have."""
+    pil = pil_batches(records, plan, batch_size, workers=2)
+    batches = prepared_batches(records, plan, device, batch_size, readers=2, decode_in_readers=decode_in_readers)
+    return [item for batch in pil for item in unstacked(batch)], [item for batch in batches for item in unstacked(batch)]
 
 
-def keep_blurred(thumb, colour, square, blurred) -> tuple:
-    return thumb, colour, square, blurred
+def unstacked(batch) -> list[tuple]:
+    """A Batch's rows back as per-image items, failures in their places."""
+    items = [(i, reason, None) for i, reason in batch.failed]
+    items += [(int(i), None, (batch.thumbs[k], batch.colours[k], {r: v[k] for r, v in batch.inputs.items()},
+                              {r: v[k] for r, v in batch.blocks.items()})) for k, i in enumerate(batch.index)]
+    return sorted(items, key=lambda item: item[0])
 
 
 def assert_images_close(a: np.ndarray, b: np.ndarray, *, max_diff: int | None = None, mean: float = 1.0,
@@ -117,15 +124,17 @@ def test_small_images_match_the_pil_path_to_two_levels(tmp_path, fit):
     plan = replace(PLAN, fit=fit, background=(10, 200, 30))
 
     pil, batched = items_both_ways(records, plan)
-    _, blurred = items_both_ways(records, plan, finish=keep_blurred)
 
-    for rec, (i, reason, made), (j, batch_reason, got), (_, _, kept) in zip(records, pil, batched, blurred):
+    for rec, (i, reason, made), (j, batch_reason, got) in zip(records, pil, batched):
         assert (i, reason, batch_reason) == (j, None, None), rec.rel
         assert_images_close(made[0], got[0], max_diff=2, mean=0.2)     # thumbnail
         np.testing.assert_allclose(got[1], made[1], atol=0.5)         # mean colour
-        assert_images_close(made[2], got[2], max_diff=2, mean=0.2)     # network input
+        for level in plan.network_levels:                              # network inputs, original and blurred
+            assert_images_close(made[2][level], got[2][level], max_diff=2, mean=0.2)
+        square = torch.from_numpy(made[2][0.0].copy()).permute(2, 0, 1)[None].float()
         for radius in plan.levels:
-            assert_images_close(blur_square(made[2], radius, SIDE), kept[3][radius], max_diff=2, mean=0.2)
+            small = blurred(square, radius, SIDE)[0].permute(1, 2, 0).numpy().astype(np.uint8)
+            assert_images_close(blur_square(made[2][0.0], radius, SIDE), small, max_diff=2, mean=0.2)
             np.testing.assert_allclose(got[3][radius], made[3][radius], atol=0.5)   # colour blocks (Lab)
 
 
@@ -138,7 +147,8 @@ def test_camera_sized_jpegs_match_the_pil_path_in_thumbnails_colours_and_feature
     assert_same_results(pil, batched, records)
     pil_items, batch_items = items_both_ways(records, PLAN)   # the network inputs themselves
     for (_, _, made), (_, _, got) in zip(pil_items, batch_items):
-        assert_images_close(made[2], got[2], mean=1.0)
+        for level in PLAN.network_levels:
+            assert_images_close(made[2][level], got[2][level], mean=1.0)
 
 
 def test_other_formats_and_cmyk_jpegs_take_the_pil_path_unchanged(tmp_path):
@@ -153,10 +163,11 @@ def test_other_formats_and_cmyk_jpegs_take_the_pil_path_unchanged(tmp_path):
     pil, batched = items_both_ways(records, PLAN)
 
     for (_, _, made), (_, _, got), rec in zip(pil[:3], batched[:3], records):
-        for mine, theirs in zip(made[:3], got[:3]):   # the very same code made them
+        for mine, theirs in zip(made[:2], got[:2]):   # the very same code made them
             np.testing.assert_array_equal(mine, theirs, err_msg=rec.rel)
-        for radius in PLAN.levels:
-            np.testing.assert_array_equal(made[3][radius], got[3][radius])
+        for parts in (2, 3):
+            for level in made[parts]:
+                np.testing.assert_array_equal(made[parts][level], got[parts][level], err_msg=rec.rel)
     assert_images_close(pil[3][2][0], batched[3][2][0], max_diff=2, mean=0.2)
 
 
@@ -178,8 +189,8 @@ def test_a_corrupt_jpeg_in_a_batch_is_listed_and_the_others_are_processed(tmp_pa
     assert batched.stats["computed"] == 4 and batched.stats["failed"] == 2
     assert_images_close(np.asarray(pil.thumbs), np.asarray(batched.thumbs), max_diff=2, mean=0.2)
     calls = []
-    real_decode = embed.batch_images.decode_jpeg
-    monkeypatch.setattr(embed.batch_images, "decode_jpeg",
+    real_decode = embed.decode.tensor.decode_jpeg
+    monkeypatch.setattr(embed.decode.tensor, "decode_jpeg",
                         lambda data, **kw: calls.append(len(data)) or real_decode(data, **kw))
     pil_items, batch_items = items_both_ways(records, PLAN, batch_size=6, decode_in_readers=decode_in_readers)
     # the text file never reaches the decoder (PIL rejects its header); the truncated one fails a batch of 5
@@ -187,7 +198,7 @@ def test_a_corrupt_jpeg_in_a_batch_is_listed_and_the_others_are_processed(tmp_pa
     assert [item[:2] for item in batch_items] == [item[:2] for item in pil_items]   # the same failures, in order
     for made, got in zip(pil_items, batch_items):
         if made[2] is not None:
-            assert_images_close(made[2][2], got[2][2], max_diff=2, mean=0.2)
+            assert_images_close(made[2][2][0.0], got[2][2][0.0], max_diff=2, mean=0.2)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -38,8 +38,8 @@ def test_parsed_defaults_are_the_build_options_defaults():
 def test_parsed_options_become_typed_build_options():
     args = make_parser().parse_args(["build", "pics", "-o", "out/x.json", "--blur", "0,4,16",
                                      "--aspect", "4:3", "--atlas-cells", "16,64", "--perplexity", "10", "--fresh",
-                                     "--grid", "lap", "--workers", "0", "--image-path", "batch", "--quiet",
-                                     "--recipe", "original", "--stops", "3"])
+                                     "--grid", "lap", "--workers", "0", "--image-path", "batch", "--engine", "torch",
+                                     "--quiet", "--recipe", "original", "--stops", "3"])
     options = build_options(args)
     assert options.recipe == "original" and options.stops == 3
     assert options.output == Path("out/x.json") and options.blur == (0.0, 4.0, 16.0)
@@ -47,7 +47,7 @@ def test_parsed_options_become_typed_build_options():
     assert options.atlas_cells == (16, 64) and options.perplexity == 10.0 and options.fresh and options.quiet
     extract = options.extract_options((0.0, 4.0, 16.0))
     assert extract.thumb_size == 64 and extract.workers == 0 and extract.image_path == "batch"
-    assert extract.blur_radii == (0.0, 4.0, 16.0) and not extract.progress
+    assert extract.blur_radii == (0.0, 4.0, 16.0) and not extract.progress and extract.engine == "torch"
 
 
 def test_options_written_in_code_equal_parsed_ones():

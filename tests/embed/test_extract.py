@@ -15,7 +15,8 @@ import pytest
 import torchvision
 from PIL import Image
 
-import embed.extract
+import embed.decode.pil
+import embed.models
 from embed.blur import blur_square
 from embed.cache import RowStore
 from embed.extract import extract
@@ -88,7 +89,7 @@ def test_second_run_reads_everything_from_the_cache_without_building_the_model(m
         raise AssertionError("a torchvision model was built")
 
     monkeypatch.setattr(torchvision.models, "get_model", refuse)
-    monkeypatch.setattr(embed.extract, "open_image", refuse)
+    monkeypatch.setattr(embed.decode.pil, "open_image", refuse)
     again = extract(records, tmp_path / "cache", replace(CNN, blur_radii=(0, 8), thumb_size=32))
 
     assert again.stats["computed"] == 0 and again.stats["cached"] == 4
@@ -109,8 +110,8 @@ def test_adding_two_images_decodes_and_computes_only_those(make_images, tmp_path
     for path in hidden:
         path.with_suffix(".hidden").rename(path)
     decoded = []
-    real_open = embed.extract.open_image
-    monkeypatch.setattr(embed.extract, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
+    real_open = embed.decode.pil.open_image
+    monkeypatch.setattr(embed.decode.pil, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
 
     after = extract(scan_folder(root, progress=False)[0], tmp_path / "cache", replace(CNN, thumb_size=32))
 
@@ -126,8 +127,8 @@ def test_adding_two_images_decodes_and_computes_only_those(make_images, tmp_path
 def test_each_image_is_decoded_once_for_thumbnail_colour_and_all_blur_levels(make_images, tmp_path, monkeypatch):
     records, _ = records_of(make_images, 3)
     decoded = []
-    real_open = embed.extract.open_image
-    monkeypatch.setattr(embed.extract, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
+    real_open = embed.decode.pil.open_image
+    monkeypatch.setattr(embed.decode.pil, "open_image", lambda path, **kw: decoded.append(path) or real_open(path, **kw))
 
     extract(records, tmp_path / "cache", replace(LAB, blur_radii=(0, 2, 8, 32)))
 
@@ -276,3 +277,46 @@ def test_bad_options_are_one_line_errors(make_images, tmp_path):
                            ({"image_path": "gpu"}, "image path")):
         with pytest.raises(UserError, match=words):
             extract(records, tmp_path / "cache", replace(LAB, **options))
+
+
+def test_network_features_of_blurred_copies_are_cached_per_level(make_images, tmp_path, monkeypatch):
+    records, _ = records_of(make_images, 4, shape="disc", size=(90, 60))
+    options = replace(CNN, network_levels=(0, 8), blur_radii=(8,), thumb_size=32)
+
+    out = extract(records, tmp_path / "cache", options)
+
+    assert sorted(out.network) == [0, 8] and out.features is out.network[0]
+    assert all(f.shape == (4, 1024) and f.dtype == np.float32 for f in out.network.values())
+    scale = np.abs(out.network[0]).max()   # random weights: tiny activations
+    assert np.abs(out.network[0] - out.network[8]).max() > 0.01 * scale   # the blurred copies' features differ
+    alone = extract(records, tmp_path / "level8", replace(options, network_levels=(8,)))
+    assert alone.features is None
+    np.testing.assert_allclose(alone.network[8], out.network[8], rtol=1e-4, atol=1e-4 * scale)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded")
+
+    monkeypatch.setattr(embed.models.CnnModel, "load", refuse)
+    again = extract(records, tmp_path / "cache", options)
+
+    assert again.stats["computed"] == 0 and again.stats["cached"] == 4
+    for level in (0, 8):
+        np.testing.assert_array_equal(again.network[level], out.network[level])
+    assert len(list((tmp_path / "cache").glob("features_*_r8_*"))) == 1
+
+
+def test_a_new_network_level_computes_only_that_level(make_images, tmp_path, monkeypatch):
+    records, _ = records_of(make_images, 3, shape="disc", size=(90, 60))
+    first = extract(records, tmp_path / "cache", replace(CNN, thumb_size=32))
+    inputs = []
+    real_load = embed.models.CnnModel.load
+
+    def counting_load(self, *args, **kwargs):
+        net = real_load(self, *args, **kwargs)
+        return lambda batch: inputs.append(len(batch)) or net(batch)
+
+    monkeypatch.setattr(embed.models.CnnModel, "load", counting_load)
+    out = extract(records, tmp_path / "cache", replace(CNN, thumb_size=32, network_levels=(0, 4)))
+
+    assert inputs == [3]   # the three level-4 copies; the originals' features came from the cache
+    np.testing.assert_array_equal(out.network[0], first.features)

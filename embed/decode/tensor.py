@@ -1,24 +1,24 @@
 """The batched image path: JPEGs decoded and prepared in batches on the feature device (nvJPEG on a GPU).
 
-`prepared_batches` yields, batch by batch, the per-image items of embed.extract's PIL path (`(i, None,
-payload)` or `(i, reason, None)`), and computes what goes into them the same way, as tensors: the
-square thumbnail, its mean Lab colour, the network input (the square original at the model's side) and
-the blurred small squares of each blur level, which the caller's `finish` turns into its payload:
+`prepared_batches` yields, batch by batch, what the PIL path (embed.decode.pil) yields, and computes it
+the same way, as tensors: the square thumbnail, its mean Lab colour, the network inputs (the square at the
+model's side, blurred by each network level) and the blurred small squares of each colour level, whose
+Lab grids are the colour blocks:
 
 1. Reader threads read each file and header-check it with PIL (format, mode, size, EXIF orientation,
    all without decoding). Anything but a 1- or 3-component JPEG within the pixel limit goes through
-   `fallback` (the PIL path for one image) in the reader thread, so every other format, and every
+   the PIL path's `decode_one` in the reader thread, so every other format, and every
    failure, is handled and reported exactly as before. Readers work `prefetch` batches ahead, and steps
    2–3 run in a thread of their own, so the caller's network and cache writes overlap them.
 2. One `torchvision.io.decode_jpeg(list, device=...)` call decodes the batch (on CUDA: nvJPEG's batched
    decode; on the CPU the readers decode file by file instead, side by side). It fails whole when one
-   file is bad; then each file is decoded alone, and those that still fail go through `fallback`, which
-   lists them with PIL's reason.
+   file is bad; then each file is decoded alone, and those that still fail go through `decode_one`,
+   which lists them with PIL's reason.
 3. Images of the same stored size and orientation are then prepared together, following `open_image`,
    `square_thumbnail` and `blur_square` step by step: the JPEG draft reduction (as a box average), the
    EXIF orientation (read on the CPU: decode_jpeg ignores it on CUDA), the thumbnail resize with its
    reducing gap, the centre crop or letterbox with Lanczos, the bilinear resize to the blurred side and
-   Pillow's Gaussian blur (`embed.tensor_image`). Thumbnails come back from the same decode.
+   Pillow's Gaussian blur (`embed.decode.tensor_image`). Thumbnails come back from the same decode.
 
 Normalisation is left to the model's feature function, as for the PIL path.
 """
@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import io
 import math
+import time
 import warnings
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
 
 import numpy as np
 import torch
@@ -41,27 +41,17 @@ from PIL import Image
 from torchvision.io import ImageReadMode, decode_jpeg
 
 from embed.blur import REFERENCE_SIDE
+from embed.decode.pil import decode_one
+from embed.decode.plan import Batch, Decoded, DecodePlan, Item, lab_blocks
 from embed.scan import DEFAULT_MAX_PIXELS, ImageRecord
-from embed.tensor_image import (box_reduce, exif_orient, pil_gaussian_blur, reduce_factor, resample,
+from embed.decode.tensor_image import (box_reduce, exif_orient, pil_gaussian_blur, reduce_factor, resample,
                                 resample_weights, srgb_to_lab, to_8bit)
 from embed.thumbs import thumb_source_side
 from layoutfile import open_regular
 
-Item = tuple  # (i, reason or None, payload or None), as embed.extract's PIL path makes them
-Finish = Callable[[np.ndarray, np.ndarray, np.ndarray, dict], tuple]   # (thumb, colour, square, {radius: blurred})
 JPEG_MAGIC = b"\xff\xd8\xff"
 BATCH_MODES = ("L", "RGB")     # JPEG modes this path decodes (CMYK/YCCK go to the PIL path)
 CHUNK_PIXELS = 32_000_000      # decoded pixels turned into floats at a time (bounds memory per step)
-
-
-class Plan(Protocol):
-    """What to make of each image (embed.extract._Plan)."""
-
-    thumb_size: int
-    fit: str
-    background: tuple[int, int, int]
-    base_size: int
-    levels: tuple[float, ...]   # blur levels of the blurred copies
 
 
 @dataclass
@@ -75,12 +65,10 @@ class _Read:
     item: Item | None = None
 
 
-def prepared_batches(records: list[ImageRecord], plan: Plan, blurred_side: int, device: torch.device,
-                     batch_size: int, fallback: Callable[[int], Item], finish: Finish, readers: int = 4,
-                     prefetch: int | None = None, decode_in_readers: bool | None = None) -> Iterator[list[Item]]:
-    """Items for `records` in batches of `batch_size`, in order (see the module docstring): `fallback(i)`
-    makes record i's item on the PIL path, `finish(thumb, colour, square, {radius: blurred})` the payload of
-    an image made here (blurred squares of `blurred_side` px). Reading runs up to `prefetch` batches ahead
+def prepared_batches(records: list[ImageRecord], plan: DecodePlan, device: torch.device, batch_size: int,
+                     readers: int = 4, prefetch: int | None = None,
+                     decode_in_readers: bool | None = None) -> Iterator[Batch]:
+    """Batches of `records`, in order (see the module docstring). Reading runs up to `prefetch` batches ahead
     in `readers` threads, and one more thread prepares the batches in order, so the caller's network and
     cache writes overlap both. JPEGs are decoded one by one in the reader threads (`decode_in_readers`,
     the default on the CPU: the threads then decode side by side) or a batch at a time in the preparing
@@ -91,15 +79,18 @@ def prepared_batches(records: list[ImageRecord], plan: Plan, blurred_side: int, 
     reading = ThreadPoolExecutor(max(1, readers), thread_name_prefix="read-images")
     preparing = ThreadPoolExecutor(1, thread_name_prefix="prepare-images")   # one: batches stay in order
 
-    def prepare(read: Future) -> list[Item]:
-        return _prepare_batch(read.result(), plan, blurred_side, device, fallback, finish)
+    def prepare(read: Future) -> Batch:
+        reads = read.result()
+        start = time.perf_counter()
+        items = _prepare_batch(reads, records, plan, device)
+        return Batch.of(items, {"prepare": time.perf_counter() - start})
 
     pending: deque[Future] = deque()
     try:
         while True:
             while len(pending) < prefetch and (start := next(starts, None)) is not None:
                 chunk = range(start, min(start + batch_size, len(records)))
-                read = reading.submit(_read_batch, records, chunk, fallback, decode_in_readers)
+                read = reading.submit(_read_batch, records, chunk, plan, decode_in_readers)
                 pending.append(preparing.submit(prepare, read))
             if not pending:
                 return
@@ -109,19 +100,18 @@ def prepared_batches(records: list[ImageRecord], plan: Plan, blurred_side: int, 
             executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_batch(records: list[ImageRecord], chunk: range, fallback: Callable[[int], Item],
-                decode: bool) -> list[_Read]:
-    reads = [_read(i, records[i], fallback) for i in chunk]
+def _read_batch(records: list[ImageRecord], chunk: range, plan: DecodePlan, decode: bool) -> list[_Read]:
+    reads = [_read(i, records[i], plan) for i in chunk]
     if decode:
         for read in reads:
             if read.item is None:
                 pixels = _decode_each([read.data], torch.device("cpu"))[0]
                 read.data, read.decoded = pixels, pixels is not None
-                read.item = None if pixels is not None else fallback(read.index)
+                read.item = None if pixels is not None else decode_one(read.index, records[read.index], plan)
     return reads
 
 
-def _read(index: int, record: ImageRecord, fallback: Callable[[int], Item]) -> _Read:
+def _read(index: int, record: ImageRecord, plan: DecodePlan) -> _Read:
     """Read and header-check one file; non-JPEGs and odd JPEGs get their PIL-path item right away."""
     orientation = None
     try:
@@ -131,7 +121,7 @@ def _read(index: int, record: ImageRecord, fallback: Callable[[int], Item]) -> _
     except OSError:
         pass   # the PIL path reports it
     if orientation is None:
-        return _Read(index, item=fallback(index))
+        return _Read(index, item=decode_one(index, record, plan))
     return _Read(index, torch.frombuffer(data, dtype=torch.uint8), orientation=orientation)
 
 
@@ -167,8 +157,8 @@ def _decode_each(data: list[torch.Tensor], device: torch.device) -> list[torch.T
         return [None] if len(data) == 1 else [_decode_each([one], device)[0] for one in data]
 
 
-def _prepare_batch(reads: list[_Read], plan: Plan, blurred_side: int, device: torch.device,
-                   fallback: Callable[[int], Item], finish: Finish) -> list[Item]:
+def _prepare_batch(reads: list[_Read], records: list[ImageRecord], plan: DecodePlan,
+                   device: torch.device) -> list[Item]:
     """Decode the batch's JPEGs on `device` and make their items; the others' items are already made."""
     todo = [read for read in reads if read.item is None]
     undecoded = [read for read in todo if not read.decoded]
@@ -179,7 +169,7 @@ def _prepare_batch(reads: list[_Read], plan: Plan, blurred_side: int, device: to
     groups: dict[tuple, list[_Read]] = defaultdict(list)
     for read in todo:
         if read.data is None:
-            items[read.index] = fallback(read.index)
+            items[read.index] = decode_one(read.index, records[read.index], plan)
         else:
             groups[(*read.data.shape[-2:], read.orientation)].append(read)
     for (height, width, orientation), group in groups.items():
@@ -187,13 +177,13 @@ def _prepare_batch(reads: list[_Read], plan: Plan, blurred_side: int, device: to
         for start in range(0, len(group), step):
             part = group[start:start + step]
             pixels = torch.stack([read.data.to(device) for read in part])
-            for read, made in zip(part, _prepare_same_size(pixels, orientation, plan, blurred_side)):
-                items[read.index] = (read.index, None, finish(*made))
+            for read, made in zip(part, _prepare_same_size(pixels, orientation, plan)):
+                items[read.index] = (read.index, None, made)
     return [items[read.index] for read in reads]
 
 
-def _prepare_same_size(pixels: torch.Tensor, orientation: int, plan: Plan, blurred_side: int) -> list[tuple]:
-    """(thumb, colour, square, {radius: blurred}) per image of a (B, 3, H, W) uint8 batch of one stored size."""
+def _prepare_same_size(pixels: torch.Tensor, orientation: int, plan: DecodePlan) -> list[Decoded]:
+    """The outputs of each image of a (B, 3, H, W) uint8 batch of one stored size."""
     height, width = pixels.shape[-2:]
     upright_w, upright_h = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     max_side = thumb_source_side(upright_w, upright_h, max(plan.thumb_size, plan.base_size), plan.fit)
@@ -202,10 +192,13 @@ def _prepare_same_size(pixels: torch.Tensor, orientation: int, plan: Plan, blurr
     x = _thumbnail(x, max_side)                                              # open_image: thumbnail(max_side)
     thumbs = _square(x, plan.thumb_size, plan.fit, plan.background)
     square = _square(x, plan.base_size, plan.fit, plan.background)
-    blurred = {radius: _channels_last_uint8(_blurred(square, radius, blurred_side)) for radius in plan.levels}
+    small = {radius: _channels_last_uint8(blurred(square, radius, plan.block_side)) for radius in plan.levels}
+    inputs = {level: _channels_last_uint8(square if level == 0 else blurred(square, level, plan.base_size))
+              for level in plan.network_levels}
     colours = srgb_to_lab(thumbs.permute(0, 2, 3, 1)).mean(dim=(1, 2)).cpu().numpy()
-    thumbs, square = _channels_last_uint8(thumbs), _channels_last_uint8(square)
-    return [(thumbs[b], colours[b], square[b], {r: v[b] for r, v in blurred.items()}) for b in range(len(pixels))]
+    thumbs = _channels_last_uint8(thumbs)
+    return [Decoded(thumbs[b], colours[b], {level: v[b] for level, v in inputs.items()},
+                    {radius: lab_blocks(v[b]) for radius, v in small.items()}) for b in range(len(pixels))]
 
 
 def _channels_last_uint8(x: torch.Tensor) -> np.ndarray:
@@ -285,7 +278,7 @@ def _square(x: torch.Tensor, size: int, fit: str, background: tuple[int, int, in
     return out
 
 
-def _blurred(square: torch.Tensor, radius: float, size: int) -> torch.Tensor:
+def blurred(square: torch.Tensor, radius: float, size: int) -> torch.Tensor:
     """blur_square: bilinear resize (reducing gap 2) to `size`, then Gaussian sigma radius/224 of it."""
     side = square.shape[-1]
     x = square if side == size else _resize(square, (size, size), (0.0, 0.0, float(side), float(side)), "bilinear",
