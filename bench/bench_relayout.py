@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import embed
-import embed.extract
+import embed.decode.pil
 import embed.models
 from embed.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe
 
@@ -37,7 +37,7 @@ def main() -> None:
     def forbidden(*_, **__):
         raise AssertionError("an image was decoded or the network built: the cache does not hold the features")
 
-    embed.extract.open_image = forbidden          # every decode of the PIL path goes through it
+    embed.decode.pil.open_image = forbidden       # every decode of the PIL path goes through it
     embed.models.CnnModel.load = forbidden        # the network is built only when a feature is missing
     started = time.perf_counter()
     collection = embed.extract_features(args.folder, default_recipe(), cache=args.cache, progress=False)

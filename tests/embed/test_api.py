@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import embed
-import embed.extract
+import embed.decode.pil
 import embed.models
 from layoutfile import read_layout
 from tests.embed.conftest import distinct_colours
@@ -55,7 +55,7 @@ def test_laying_out_again_with_new_weights_decodes_nothing_and_runs_no_network(t
     def forbidden(*args, **kwargs):
         raise AssertionError("decoded an image or built the network again")
 
-    monkeypatch.setattr(embed.extract, "open_image", forbidden)
+    monkeypatch.setattr(embed.decode.pil, "open_image", forbidden)
     monkeypatch.setattr(embed.models.CnnModel, "load", forbidden)
     again = embed.extract_features(tmp_path / "images", recipe, cache=cache, weights="random", progress=False)
     np.testing.assert_array_equal(again.features.network[0.0], first.features.network[0.0])
