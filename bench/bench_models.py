@@ -2,7 +2,7 @@
 labelled folder — the table that chooses the default model (docs/features.md, "The default model").
 
     nice .venv/bin/python bench/bench_models.py FOLDER [FOLDER ...] [--models M ...] [--rounds 3] [--threads 2]
-                                                [--out DIR] [--skip-speed] [--skip-quality]
+                                                [--seeds 0 ...] [--out DIR] [--skip-speed] [--skip-quality]
 
 Speed (on 32 images of the first folder, centre-cropped to each model's input side, one batch of 32):
 - torch: the model's feature function as the pipeline builds it (`CnnModel.load`: eager, channels_last,
@@ -13,11 +13,12 @@ Speed (on 32 images of the first folder, centre-cropped to each model's input si
 Both with `--threads` intra-op threads; every round runs every model and engine once (interleaved, so load
 changes hit all alike); img/s per round, then the median and the range.
 
-Quality (per folder and model), from the real pipeline: `python -m embed FOLDER -o OUT/<folder>_<model>.json
---model M --cache OUT/cache/<folder>` in a subprocess; from its JSON, the combined layout's category_ratio
-and the blur layout's colour_ratio; from its stdout, decode+features seconds (img/s when it computed every
-image); and the 10-NN same-label agreement of the pooled features (cosine; mean over images of the share of
-the 10 nearest with the same label), the features read back from that cache with the build's own options.
+Quality (per folder, model and seed), from the real pipeline: `python -m embed FOLDER -o
+OUT/<folder>_<model>_s<seed>.json --model M --cache OUT/cache/<folder> --seed S` in a subprocess; from its JSON,
+the combined layout's category_ratio and the blur layout's colour_ratio (with several `--seeds`: the mean and
+the range); from the first seed's stdout, decode+features seconds (img/s when it computed every image); and
+the 10-NN same-label agreement of the pooled features (cosine; mean over images of the share of the 10
+nearest with the same label), the features read back from that cache with the build's own options.
 """
 
 from __future__ import annotations
@@ -134,11 +135,12 @@ def knn_same_label(features: np.ndarray, labels: list[str], k: int = 10) -> floa
     return float((label_ids[nearest] == label_ids[:, None]).mean())
 
 
-def quality(folder: Path, name: str, out: Path) -> dict:
+def quality(folder: Path, name: str, out: Path, seed: int) -> dict:
     """One real build of `folder` with `name`; its layout metrics, features-stage time and the 10-NN score."""
-    output = out / f"{folder.name}_{name}.json"
+    output = out / f"{folder.name}_{name}_s{seed}.json"
     cache = out / "cache" / folder.name
-    command = [sys.executable, "-m", "embed", str(folder), "-o", str(output), "--model", name, "--cache", str(cache)]
+    command = [sys.executable, "-m", "embed", str(folder), "-o", str(output), "--model", name, "--cache", str(cache),
+               "--seed", str(seed)]
     start = time.perf_counter()
     run = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=os.environ)
     wall = time.perf_counter() - start
@@ -159,6 +161,13 @@ def quality(folder: Path, name: str, out: Path) -> dict:
             "knn10": knn_same_label(extracted.features, labels)}
 
 
+def spread(values: list[float], digits: int) -> str:
+    """One value, or the mean and the range of several."""
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{statistics.mean(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
 def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -169,6 +178,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(PACKAGED), help="models (default: the packaged ones)")
     parser.add_argument("--rounds", type=int, default=3, help="speed rounds (default 3)")
     parser.add_argument("--threads", type=int, default=2, help="intra-op threads for the speed part (default 2)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="layout seeds (default 0)")
     parser.add_argument("--out", type=Path, default=Path("out/bench_models"), help="layouts and caches")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
@@ -196,16 +206,19 @@ def main() -> None:
         rows = []
         for folder in args.folders:
             for name in args.models:
-                rows.append((folder, name, quality(folder, name, args.out)))
+                runs = [quality(folder, name, args.out, seed) for seed in args.seeds]
+                rows.append((folder, name, runs))
                 print(f"{folder.name} {name}: done, load {load_average()}", flush=True)
-        print("\nquality: the real pipeline (python -m embed FOLDER --model M), default options, seed 0")
+        print(f"\nquality: the real pipeline (python -m embed FOLDER --model M), default options, "
+              f"seeds {' '.join(map(str, args.seeds))}")
         print("| folder | images | model | combined category ratio | blur colour ratio | 10-NN same label | "
               "decode+features s (img/s) |")
         print("|---|---|---|---|---|---|---|")
-        for folder, name, q in rows:
+        for folder, name, runs in rows:
+            q = runs[0]
             rate = f" ({q['images'] / q['features_s']:.1f})" if q["all_computed"] else " (cached)"
-            print(f"| {folder} | {q['images']} | {name} | {q['combined_category']:.2f} | {q['blur_colour']:.3f} | "
-                  f"{q['knn10']:.3f} | {q['features_s']:.1f}{rate} |")
+            print(f"| {folder} | {q['images']} | {name} | {spread([r['combined_category'] for r in runs], 2)} | "
+                  f"{spread([r['blur_colour'] for r in runs], 3)} | {q['knn10']:.3f} | {q['features_s']:.1f}{rate} |")
     print(f"\nload at end {load_average()}")
 
 
