@@ -28,7 +28,7 @@ from embed.holes import interior_holes
 from embed.metrics import layout_metrics
 from embed.options import LayoutParams
 from embed.place import place_new_points
-from embed.positions import KeptMap, MapLayout
+from embed.maps import KeptMap, MapLayout
 from embed.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe, dial
 from embed.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
 from embed.repair import keeps_grid, repair_grid

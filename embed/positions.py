@@ -1,6 +1,7 @@
 """The map a build made, kept in the cache between runs, so that a re-run adds images to it instead of
 starting again: per image id and layout its raw t-SNE position and grid cell, and per layout the
-projection of feature rows into the t-SNE input space and the alignment onto the blur layout."""
+projection of feature rows into the t-SNE input space and the alignment onto the layout before it
+(the in-memory types are embed/maps.py's)."""
 
 from __future__ import annotations
 
@@ -11,43 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from embed.fingerprint import stable_hash
+from embed.maps import KeptMap, MapLayout
 from embed.reduce import MIN_TSNE_POINTS, Projection
 from layoutfile import atomic_path
 
 MIN_KNOWN_SHARE = 0.5  # continue the saved map when at least this share of the images has a saved position
-
-
-@dataclass
-class MapLayout:
-    """What one layout keeps: positions and cells of its images (rows in the map's id order), how feature
-    rows become t-SNE input, and how raw t-SNE positions are aligned (aligned = xy @ matrix + offset)."""
-
-    xy: np.ndarray           # (S, 2) raw t-SNE
-    grid: np.ndarray         # (S, 2) int (col, row)
-    projection: Projection
-    matrix: np.ndarray       # (2, 2)
-    offset: np.ndarray       # (2,)
-    box: np.ndarray          # (2, 2) lowest and highest aligned position of the cold run: new images go inside
-
-    def aligned(self, xy: np.ndarray | None = None) -> np.ndarray:
-        """`xy` (default: every kept position) aligned as the layout was."""
-        return (self.xy if xy is None else xy) @ self.matrix + self.offset
-
-
-@dataclass
-class KeptMap:
-    """A saved map, looked up for the images of this run."""
-
-    rows: np.ndarray                 # (N,) row of each image in the saved arrays, -1 for a new image
-    cols: int
-    grid_rows: int
-    layouts: dict[str, MapLayout]
-    dial_positions: np.ndarray | None = None   # a dial's stops as the saved run spaced them
-
-    @property
-    def new(self) -> np.ndarray:
-        """(N,) bool: images without a saved position."""
-        return self.rows < 0
 
 
 @dataclass(frozen=True)
