@@ -7,7 +7,9 @@ No frame waits for the disk or a decoder. The smallest level is loaded whole (ev
 sheets are decoded, checked and given their mip levels on a background thread, then uploaded a band of
 rows at a time over the following frames (`load_sheets`, a few milliseconds a frame); a sheet is drawn
 once it is complete. Sharper levels are read cell by cell on background threads (CellLoader) for the
-images on screen when zoomed in, and for hover.
+images on screen when zoomed in, and for hover; decoded sheets are kept up to KEEP_BYTES, and when a
+level's sheets all fit (a layout of up to ~5,000 images at 128 px) they are decoded as soon as the
+smallest level is in, so the first zoom waits for no decode.
 
 A damaged sheet (truncated, corrupt, wrong size) is logged once and never drawn as garbage: a damaged
 sheet of the smallest level is rebuilt from the sharper level's cells; the images of a damaged sharper
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_BUDGET_S = 0.004   # texture upload time per frame once images are on screen
 START_BUDGET_S = 0.1      # ... and before: nothing moves yet, so the first sheet goes up in a frame or two
+KEEP_BYTES = 256 * 2**20  # decoded sheets of a sharper level kept in memory (one 8192 px sheet: 192 MiB)
 
 
 def read_sheet(path: Path, sheet_px: int) -> np.ndarray:
@@ -73,8 +76,9 @@ class Atlas:
         self._uploading: tuple[int, TextureUpload] | None = None
         self._decoded: queue.Queue = queue.Queue(maxsize=1)
         self._stopped = threading.Event()
-        self.loaders = [CellLoader(level, self.sheet, self.cell) for level in self.levels[1:]]
-        self.hover_loaders = (CellLoader(self.levels[0], self.sheet, self.cell, 64, quiet=True, keep_sheet=True),
+        self.loaders = [CellLoader(level, self.sheet, self.cell, keep_bytes=KEEP_BYTES) for level in self.levels[1:]]
+        base_bytes = int(self.levels[0]["sheet_px"]) ** 2 * 3
+        self.hover_loaders = (CellLoader(self.levels[0], self.sheet, self.cell, 64, quiet=True, keep_bytes=base_bytes),
                               CellLoader(self.levels[-1], self.sheet, self.cell, 64, quiet=True))   # hover: quick, sharp
         self._thread = threading.Thread(target=self._decode_sheets, name="atlas-sheets", daemon=True)
         self._thread.start()
@@ -135,6 +139,9 @@ class Atlas:
         s, upload = self._uploading
         if upload.step(budget_s):
             self.textures[s], self._uploading = upload.texture, None
+            if self.loaded:
+                for loader in self.loaders:   # a first zoom then finds its sheet decoded
+                    loader.preload()
         return self.loaded
 
     @property
@@ -170,17 +177,23 @@ class CellLoader:
     """Reads cells of one atlas level on a daemon thread (PIL decodes without the GIL).
 
     request() names the images wanted now; get() returns a cell once read, as its mip levels (RGBA,
-    mip_levels). At most `capacity` cells are kept (least recently requested dropped first); with
-    `keep_sheet` the last sheet read stays decoded, so the next request into it is answered at once. A
+    mip_levels). Cells are handed over in chunks of CHUNK as their mip levels are made, so drawing can
+    start before a whole sheet's cells are ready. At most `capacity` cells are kept (least recently
+    requested dropped first). Decoded sheets are kept up to `keep_bytes` (least recently read dropped
+    first), so the next request into one (a pan, a zoom) costs no second decode (an 8192 px sheet takes
+    0.5-2 s to decode here); `preload()` decodes every sheet ahead of any request when they all fit. A
     sheet that cannot be decoded is logged once (unless `quiet`) and its images are `unavailable`.
     """
 
+    CHUNK = 64
+
     def __init__(self, level: dict, sheet: np.ndarray, cell: np.ndarray, capacity: int = 2048,
-                 quiet: bool = False, keep_sheet: bool = False) -> None:
+                 quiet: bool = False, keep_bytes: int = 0) -> None:
         self.cell_px, self.sheet_px, self.paths = int(level["cell_px"]), int(level["sheet_px"]), level["paths"]
         self.sheet, self.cell, self.capacity, self.quiet = sheet, cell, capacity, quiet
-        self.keep_sheet = keep_sheet
-        self._kept: tuple[int, np.ndarray] | None = None   # (sheet, pixels) of the last sheet read, with keep_sheet
+        self.keep_bytes = keep_bytes
+        self._kept: OrderedDict[int, np.ndarray] = OrderedDict()   # sheet → decoded pixels, least recent first
+        self._preload: list[int] = []            # sheets to decode while no cell is wanted
         self.cells: OrderedDict[int, list[np.ndarray]] = OrderedDict()
         self.wanted: list[int] = []
         self.failed: dict[int, str] = {}          # sheet → why it cannot be decoded
@@ -195,10 +208,20 @@ class CellLoader:
             for i in self.wanted:
                 if i in self.cells:
                     self.cells.move_to_end(i)
-            if self._thread is None and not self._stopped:
-                self._thread = threading.Thread(target=self._run, name=f"atlas-{self.cell_px}", daemon=True)
-                self._thread.start()
-            self._wake.notify()
+            self._start()
+
+    def preload(self) -> None:
+        """Decode and keep every sheet of this level now, if together they fit in `keep_bytes`."""
+        if len(self.paths) * self.sheet_px ** 2 * 3 <= self.keep_bytes:
+            with self._wake:
+                self._preload = [s for s in range(len(self.paths)) if s not in self._kept]
+                self._start()
+
+    def _start(self) -> None:
+        if self._thread is None and not self._stopped:
+            self._thread = threading.Thread(target=self._run, name=f"atlas-{self.cell_px}", daemon=True)
+            self._thread.start()
+        self._wake.notify()
 
     def get(self, index: int) -> list[np.ndarray] | None:
         """The cell of images[index] (mip levels, RGBA) if it has been read."""
@@ -213,7 +236,7 @@ class CellLoader:
         with self._wake:
             self._stopped = True
             self.cells.clear()
-            self._kept = None
+            self._kept.clear()
             self._wake.notify()
 
     def _missing(self) -> list[int]:
@@ -223,15 +246,16 @@ class CellLoader:
         levels = level_count(self.cell_px)
         while True:
             with self._wake:
-                while not self._stopped and not self._missing():
+                while not self._stopped and not self._missing() and not self._preload:
                     self._wake.wait()
                 if self._stopped:
                     return
                 missing = self._missing()
-            sheet = int(self.sheet[missing[0]])
+                sheet = int(self.sheet[missing[0]]) if missing else self._preload.pop(0)
+                pixels = self._kept.get(sheet)
             try:
-                kept = self._kept
-                pixels = kept[1] if kept is not None and kept[0] == sheet else read_sheet(self.paths[sheet], self.sheet_px)
+                if pixels is None:
+                    pixels = read_sheet(self.paths[sheet], self.sheet_px)
             except ValueError as exc:
                 if not self.quiet:
                     damaged(self.paths[sheet], str(exc), "its images stay at the smaller level")
@@ -240,14 +264,26 @@ class CellLoader:
                 continue
             with self._wake:
                 ready = [i for i in self._missing() if self.sheet[i] == sheet]
-            cells = {}
-            for i in ready:
-                x, y = cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px)
-                cells[i] = mip_levels(pixels[y:y + self.cell_px, x:x + self.cell_px], levels)
-            with self._wake:
-                self._kept = (sheet, pixels) if self.keep_sheet and not self._stopped else None
-                self.cells.update(cells)
-                while len(self.cells) > self.capacity:
-                    self.cells.popitem(last=False)
-            del pixels, kept
-            release_free_memory()   # the sheet's decode buffers
+                self._keep(sheet, pixels)
+            for start in range(0, len(ready), self.CHUNK):
+                chunk = ready[start:start + self.CHUNK]
+                origins = [cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px) for i in chunk]
+                stacked = mip_levels(np.stack([pixels[y:y + self.cell_px, x:x + self.cell_px] for x, y in origins]),
+                                     levels)
+                with self._wake:
+                    if self._stopped:
+                        break
+                    self.cells.update((i, [level[k] for level in stacked]) for k, i in enumerate(chunk))
+                    while len(self.cells) > self.capacity:
+                        self.cells.popitem(last=False)
+            del pixels
+            release_free_memory()   # the decode buffers of a sheet not kept
+
+    def _keep(self, sheet: int, pixels: np.ndarray) -> None:
+        """Keep a decoded sheet within `keep_bytes`, dropping the least recently read (call holding _wake)."""
+        self._kept.pop(sheet, None)
+        if self._stopped or pixels.nbytes > self.keep_bytes:
+            return
+        self._kept[sheet] = pixels
+        while sum(p.nbytes for p in self._kept.values()) > self.keep_bytes:
+            self._kept.popitem(last=False)
