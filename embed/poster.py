@@ -26,7 +26,7 @@ from tqdm import tqdm
 from embed.options import ExtractOptions
 from embed.scan import ImageReadError, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
-from layoutfile import (LAYOUTS, STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, printable,
+from layoutfile import (STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, printable,
                         read_layout, tsne_world)
 
 IN_MEMORY_PIXELS = 16384 * 16384  # ~1 GiB as a PIL RGB image
@@ -38,10 +38,11 @@ IMAGE_BACKGROUND = ExtractOptions.background  # transparency composited as in th
                                               # background only fills empty cells and letterboxing)
 
 
-def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", state: str = "grid",
+def make_poster(layout_path: Path, out_path: Path, *, layout: str | None = None, state: str = "grid",
                 cell_px: int = 128, source: Path | None = None, fit: str = "crop",
                 background: tuple[int, int, int] = (0, 0, 0), progress: bool = True) -> Path:
-    """Render layout `layout` of `layout_path` in `state` ("grid" or "tsne") to `out_path`; return it.
+    """Render layout `layout` (default: the file's first, as the gallery starts with) of `layout_path` in
+    `state` ("grid" or "tsne") to `out_path`; return it.
 
     The canvas is grid cols × rows cells of `cell_px`. "grid" puts each image's square thumbnail in
     its grid cell; "tsne" draws the t-SNE state as the sketch does: each image centred on its display
@@ -52,8 +53,10 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
     reported in one warning. The output is written atomically (see the module docstring for sizes).
     """
     doc = read_layout(layout_path)
-    if layout not in LAYOUTS:
-        raise UserError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    names = list(doc["layouts"])
+    layout = names[0] if layout is None else layout
+    if layout not in names:
+        raise UserError(f"{layout_path}: no layout named {layout!r} (it has {', '.join(names)})")
     if state not in STATES:
         raise UserError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
     if fit not in FITS:
@@ -136,7 +139,8 @@ def add_poster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json", help="layout file made by `python -m embed`")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="poster image; .png is streamed (any size), .jpg/.webp/.tif must fit in memory")
-    parser.add_argument("--layout", choices=LAYOUTS, default="combined", help="which layout (default: combined)")
+    parser.add_argument("--layout", default=None,
+                        help="which layout of the file (default: its first, the one the gallery starts with)")
     parser.add_argument("--state", choices=STATES, default="grid",
                         help="grid cells or t-SNE scatter (default: grid)")
     parser.add_argument("--cell", type=int, default=128, help="pixels per image (default: 128)")
@@ -158,7 +162,7 @@ def run_poster(args: argparse.Namespace) -> int:
     for warning in caught:
         print(f"warning: {printable(warning.message)}", file=sys.stderr)
     width, height = _image_size(path)
-    print(f"poster: {printable(path)} ({width}x{height} px, {args.layout} {args.state})")
+    print(f"poster: {printable(path)} ({width}x{height} px, {args.layout or 'first layout'}, {args.state})")
     return 0
 
 

@@ -13,18 +13,25 @@ import py5
 
 from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
 from sketches.lib.installation import InstallationMixin
-from sketches.lib.overlay import fit_text, panel_position
-from sketches.lib.scene import BACKGROUND, Scene
+from sketches.lib.look import Look
+from sketches.lib.overlay import panel_position, wrap_text
+from sketches.lib.scene import Scene
 
 KEYS = (("t", "t-SNE / grid"), ("b", "blur / combined"), ("wheel  + / -", "zoom"),
         ("drag  arrows", "pan"), ("r", "reset view"), ("s", "screenshot (PNG)"), ("h", "show / hide this help"),
         ("Esc", "quit"))   # only glyphs of Processing's bundled font (it has no ⇄)
-WINDOW_COLOUR = f"--window-color=#{BACKGROUND:02x}{BACKGROUND:02x}{BACKGROUND:02x}"   # before the first frame: not grey
 HOVER_PX = 192      # side of the enlarged image shown on hover
-TEXT_SIZE = 15      # one size for all text: the bundled font is made at the first size used, others are blurred
+TEXT_SIZE = 15      # help and hover text; a font is made at one size (others are blurred), so the title has its own
+NAME_LINES = 4      # at most this many lines of file name under the enlarged image
+FONT = "SansSerif"  # the title's font (Java's logical sans-serif), made at the title's own size
 ZOOM_STEP = 1.25
 PAN_STEP = 60
 SNAPSHOT_MAX_FRAMES = 300   # a snapshot waits (at most this long) for the sharper atlas cells it needs
+
+
+def window_colour(look: Look) -> str:
+    """py5 option painting the window in the background colour before the first frame (not grey)."""
+    return "--window-color=#" + "".join(f"{v:02x}" for v in look.background_rgb)
 
 
 class Gallery(py5.Sketch):
@@ -33,6 +40,8 @@ class Gallery(py5.Sketch):
     def __init__(self, args: argparse.Namespace) -> None:
         super().__init__()
         self.args = args
+        self.look: Look = getattr(args, "look", None) or Look()
+        self.show_hover, self.show_captions = True, True   # installation mode may turn them off
         self.error: str | None = None
         self.show_help = False
         self.hover: int | None = None
@@ -55,18 +64,21 @@ class Gallery(py5.Sketch):
 
     def setup(self):
         try:
-            self.scene = Scene(self, self.args.doc, self.args.layout_file, self.args.layout, self.args.state)
+            layout, state = self.look.start(self.args.doc)
+            self.scene = Scene(self, self.args.doc, self.args.layout_file, layout, state, self.look)
         except UserError as exc:
             self.error = str(exc)
             self.exit_sketch()
             return
         self.window_title(f"tsne-gallery — {self.args.layout_file.name} (h: help)")
+        self.title_font = self.create_font(FONT, self.look.title_size) if self.look.title else None
 
     def draw(self):
         if self.error:
             return
-        self.background(BACKGROUND)
+        self.background(*self.look.background_rgb)
         self.scene.draw(self.now())   # a damaged atlas sheet is logged and drawn from the other level (atlas.py)
+        self.draw_title()
         if self.screenshot_due:   # the images only, without help or hover
             self.screenshot_due = False
             name = Path(time.strftime("gallery-%Y%m%d-%H%M%S.png"))
@@ -135,8 +147,30 @@ class Gallery(py5.Sketch):
         return None if self.hover is None else image_path(self.scene.doc, self.hover)
 
     # --- overlays ----------------------------------------------------------------------------
+    def draw_title(self):
+        """The look's title line at the bottom left, light on a dark background and dark on a light one."""
+        if self.title_font is None:
+            return
+        self.text_font(self.title_font)
+        margin = max(12, self.look.title_size // 2)
+        self.no_stroke()
+        self.fill(*self.look.background_rgb, 210)   # a band of the background: legible over the images
+        self.rect(0, self.height - self.look.title_size - 2 * margin, self.text_width(self.look.title) + 2 * margin,
+                  self.look.title_size + 2 * margin)
+        self.fill(20 if sum(self.look.background_rgb) > 3 * 140 else 235)
+        self.text_align(self.LEFT, self.BOTTOM)
+        self.text(self.look.title, margin, self.height - margin)
+        self.text_font(self.ui_font)
+
+    @property
+    def ui_font(self):
+        """Help and hover text: FONT at TEXT_SIZE (made once, at its first use)."""
+        if getattr(self, "_ui_font", None) is None:
+            self._ui_font = self.create_font(FONT, TEXT_SIZE)
+        return self._ui_font
+
     def draw_hover(self):
-        if self.hover is None:
+        if self.hover is None or not self.show_hover:
             return
         if not self.hover_sharp:
             pixels, sharp = self.scene.thumbnail(self.hover)
@@ -144,17 +178,21 @@ class Gallery(py5.Sketch):
                 self.hover_image, self.hover_sharp = self.create_image_from_numpy(pixels, "RGB"), sharp
         if self.hover_image is None:
             return
-        x, y = (round(v) for v in panel_position(self.hovered_rect(), (HOVER_PX + 8, HOVER_PX + 32),
+        self.text_font(self.ui_font)
+        lines = (wrap_text(printable(self.scene.doc["images"][self.hover]["path"]), HOVER_PX, self.text_width,
+                           NAME_LINES) if self.show_captions else [])
+        line = TEXT_SIZE + 4
+        height = HOVER_PX + 8 + (len(lines) * line + 6 if lines else 0)
+        x, y = (round(v) for v in panel_position(self.hovered_rect(), (HOVER_PX + 8, height),
                                                  (self.width, self.height)))   # whole pixels: crisp text
         self.no_stroke()
         self.fill(0, 200)
-        self.rect(x, y, HOVER_PX + 8, HOVER_PX + 32)
+        self.rect(x, y, HOVER_PX + 8, height)
         self.image(self.hover_image, x + 4, y + 4, HOVER_PX, HOVER_PX)
         self.fill(255)
-        self.text_size(TEXT_SIZE)
         self.text_align(self.LEFT, self.TOP)
-        name = fit_text(printable(self.scene.doc["images"][self.hover]["path"]), HOVER_PX, self.text_width)
-        self.text(name, x + 4, y + HOVER_PX + 10)
+        for k, text in enumerate(lines):
+            self.text(text, x + 4, y + HOVER_PX + 10 + k * line)
 
     def hovered_rect(self) -> tuple[float, float, float, float]:
         """Where the hovered image is on screen now (x0, y0, x1, y1)."""
@@ -167,7 +205,7 @@ class Gallery(py5.Sketch):
         scene = self.scene
         rows = [*KEYS, ("now", f"{scene.layout} / {scene.state}, {len(scene.doc['images'])} images"),
                 ("fps", f"{self.get_frame_rate():.1f}")]
-        self.text_size(TEXT_SIZE)
+        self.text_font(self.ui_font)
         key_width = max(self.text_width(key) for key, _ in rows)
         what_width = max(self.text_width(what) for _, what in rows)
         pad, gutter, line = 14, 18, TEXT_SIZE + 9

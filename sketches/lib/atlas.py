@@ -78,8 +78,10 @@ class Atlas:
         self._stopped = threading.Event()
         self.loaders = [CellLoader(level, self.sheet, self.cell, keep_bytes=KEEP_BYTES) for level in self.levels[1:]]
         base_bytes = int(self.levels[0]["sheet_px"]) ** 2 * 3
+        sharp_kept = self.loaders[-1].kept if self.loaders else None   # hover reads the zoom's decoded sheets
         self.hover_loaders = (CellLoader(self.levels[0], self.sheet, self.cell, 64, quiet=True, keep_bytes=base_bytes),
-                              CellLoader(self.levels[-1], self.sheet, self.cell, 64, quiet=True))   # hover: quick, sharp
+                              CellLoader(self.levels[-1], self.sheet, self.cell, 64, quiet=True, keep_bytes=KEEP_BYTES,
+                                         kept=sharp_kept))   # hover: quick, sharp
         self._thread = threading.Thread(target=self._decode_sheets, name="atlas-sheets", daemon=True)
         self._thread.start()
 
@@ -188,11 +190,11 @@ class CellLoader:
     CHUNK = 64
 
     def __init__(self, level: dict, sheet: np.ndarray, cell: np.ndarray, capacity: int = 2048,
-                 quiet: bool = False, keep_bytes: int = 0) -> None:
+                 quiet: bool = False, keep_bytes: int = 0, kept: SheetCache | None = None) -> None:
         self.cell_px, self.sheet_px, self.paths = int(level["cell_px"]), int(level["sheet_px"]), level["paths"]
         self.sheet, self.cell, self.capacity, self.quiet = sheet, cell, capacity, quiet
         self.keep_bytes = keep_bytes
-        self._kept: OrderedDict[int, np.ndarray] = OrderedDict()   # sheet → decoded pixels, least recent first
+        self.kept = SheetCache(keep_bytes) if kept is None else kept   # decoded sheets, shared with other loaders
         self._preload: list[int] = []            # sheets to decode while no cell is wanted
         self.cells: OrderedDict[int, list[np.ndarray]] = OrderedDict()
         self.wanted: list[int] = []
@@ -214,7 +216,7 @@ class CellLoader:
         """Decode and keep every sheet of this level now, if together they fit in `keep_bytes`."""
         if len(self.paths) * self.sheet_px ** 2 * 3 <= self.keep_bytes:
             with self._wake:
-                self._preload = [s for s in range(len(self.paths)) if s not in self._kept]
+                self._preload = [s for s in range(len(self.paths)) if self.kept.get(s) is None and s not in self.failed]
                 self._start()
 
     def _start(self) -> None:
@@ -236,7 +238,7 @@ class CellLoader:
         with self._wake:
             self._stopped = True
             self.cells.clear()
-            self._kept.clear()
+            self.kept.clear()
             self._wake.notify()
 
     def _missing(self) -> list[int]:
@@ -252,7 +254,9 @@ class CellLoader:
                     return
                 missing = self._missing()
                 sheet = int(self.sheet[missing[0]]) if missing else self._preload.pop(0)
-                pixels = self._kept.get(sheet)
+                pixels = self.kept.get(sheet)
+                if not missing and (pixels is not None or sheet in self.failed):
+                    continue   # a preload that a request has done already
             try:
                 if pixels is None:
                     pixels = read_sheet(self.paths[sheet], self.sheet_px)
@@ -264,7 +268,8 @@ class CellLoader:
                 continue
             with self._wake:
                 ready = [i for i in self._missing() if self.sheet[i] == sheet]
-                self._keep(sheet, pixels)
+                if not self._stopped:
+                    self.kept.put(sheet, pixels)
             for start in range(0, len(ready), self.CHUNK):
                 chunk = ready[start:start + self.CHUNK]
                 origins = [cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px) for i in chunk]
@@ -279,11 +284,31 @@ class CellLoader:
             del pixels
             release_free_memory()   # the decode buffers of a sheet not kept
 
-    def _keep(self, sheet: int, pixels: np.ndarray) -> None:
-        """Keep a decoded sheet within `keep_bytes`, dropping the least recently read (call holding _wake)."""
-        self._kept.pop(sheet, None)
-        if self._stopped or pixels.nbytes > self.keep_bytes:
-            return
-        self._kept[sheet] = pixels
-        while sum(p.nbytes for p in self._kept.values()) > self.keep_bytes:
-            self._kept.popitem(last=False)
+
+class SheetCache:
+    """Decoded atlas sheets kept up to `max_bytes` (least recently stored dropped first); thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._sheets: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sheet: int) -> np.ndarray | None:
+        with self._lock:
+            return self._sheets.get(sheet)
+
+    def put(self, sheet: int, pixels: np.ndarray) -> None:
+        with self._lock:
+            self._sheets.pop(sheet, None)
+            if pixels.nbytes > self.max_bytes:
+                return
+            self._sheets[sheet] = pixels
+            while sum(p.nbytes for p in self._sheets.values()) > self.max_bytes:
+                self._sheets.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sheets.clear()
+
+    def __len__(self) -> int:
+        return len(self._sheets)
