@@ -14,6 +14,7 @@ import py5
 from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
 from sketches.lib.installation import InstallationMixin
 from sketches.lib.look import Look
+from sketches.lib.original import OriginalLoader
 from sketches.lib.overlay import panel_position, wrap_text
 from sketches.lib.scene import Scene
 
@@ -46,6 +47,7 @@ class Gallery(py5.Sketch):
         self.show_help = False
         self.hover: int | None = None
         self.hover_image, self.hover_sharp = None, False
+        self.hover_cell_sharp = False                  # the panel shows the atlas's sharpest cell
         self.drag_from = (0, 0)
         self.screenshot_due = False
 
@@ -72,6 +74,8 @@ class Gallery(py5.Sketch):
             return
         self.window_title(f"tsne-gallery — {self.args.layout_file.name} (h: help)")
         self.title_font = self.create_font(FONT, self.look.title_size) if self.look.title else None
+        density = max(1, round(self.pixel_width / self.width))
+        self.originals = OriginalLoader(HOVER_PX * density, self.args.doc["params"].get("fit", "crop"))
 
     def draw(self):
         if self.error:
@@ -139,7 +143,12 @@ class Gallery(py5.Sketch):
     def update_hover(self):
         index = self.scene.image_at(self.mouse_x, self.mouse_y, self.now())
         if index != self.hover:
-            self.hover, self.hover_image, self.hover_sharp = index, None, False
+            self.hover, self.hover_image, self.hover_sharp, self.hover_cell_sharp = index, None, False, False
+            if index is not None:
+                try:
+                    self.originals.request(index, self.hover_file)
+                except ValueError:   # a path leaving its folder: only the atlas cell is shown
+                    pass
 
     @property
     def hover_file(self) -> Path | None:
@@ -173,9 +182,7 @@ class Gallery(py5.Sketch):
         if self.hover is None or not self.show_hover:
             return
         if not self.hover_sharp:
-            pixels, sharp = self.scene.thumbnail(self.hover)
-            if pixels is not None and (self.hover_image is None or sharp):   # a new picture: made once
-                self.hover_image, self.hover_sharp = self.create_image_from_numpy(pixels, "RGB"), sharp
+            self.update_hover_image()
         if self.hover_image is None:
             return
         self.text_font(self.ui_font)
@@ -193,6 +200,19 @@ class Gallery(py5.Sketch):
         self.text_align(self.LEFT, self.TOP)
         for k, text in enumerate(lines):
             self.text(text, x + 4, y + HOVER_PX + 10 + k * line)
+
+    def update_hover_image(self) -> None:
+        """The sharpest picture of the hovered image there is yet: its original file once decoded (a thread),
+        until then the atlas cell (the sharpest level once read); each new picture is made into an image once."""
+        original = self.originals.get(self.hover)
+        if original is not None:
+            self.hover_image, self.hover_sharp = self.create_image_from_numpy(original, "RGB"), True
+            return
+        if not self.hover_cell_sharp:
+            pixels, sharp = self.scene.thumbnail(self.hover)
+            if pixels is not None and (self.hover_image is None or sharp):
+                self.hover_image, self.hover_cell_sharp = self.create_image_from_numpy(pixels, "RGB"), sharp
+        self.hover_sharp = self.hover_cell_sharp and self.originals.failed(self.hover)
 
     def hovered_rect(self) -> tuple[float, float, float, float]:
         """Where the hovered image is on screen now (x0, y0, x1, y1)."""

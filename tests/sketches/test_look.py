@@ -1,9 +1,11 @@
 """The artist's look: one table read from the command line and the installation config, checked alike."""
 
 import json
+import time
 
 import pytest
 from tests.sketches.conftest import make_layout
+from tests.sketches.own_process import in_own_process
 
 from layoutfile import UserError, read_layout
 from sketches.gallery import parse_args
@@ -43,3 +45,48 @@ def test_the_start_layout_is_any_name_of_the_file(tmp_path):
     assert Look(layout="combined", state="grid").start(doc) == ("combined", "grid")
     with pytest.raises(UserError, match=r"my.json: no layout named 'nope' \(it has blur, combined\)"):
         check_layout(Look(layout="nope"), doc, "my.json")
+
+
+@in_own_process
+def test_an_installation_starts_on_its_configured_look_without_hover(layout_path, tmp_path):
+    """The config's start picture, background and title; with `hover: false` a visitor's pointer shows nothing."""
+    import logging
+
+    import numpy as np
+
+    from sketches import gallery
+    from sketches.gallery_sketch import InstalledGallery
+    from tests.sketches.test_installation import post_mouse_move, wait_for
+
+    (tmp_path / "install.json").write_text(json.dumps({
+        "osc_port": None, "log_file": "gallery.log", "layout": "combined", "state": "grid", "hover": False,
+        "background": "#f4f1ea", "gap": 0.2, "title": "Harbour", "title_size": 40}))
+    handlers_before = list(logging.getLogger().handlers)
+    args = gallery.prepare([str(layout_path), "--install", str(tmp_path / "install.json")])
+    sketch = InstalledGallery(args)
+
+    def frame():
+        sketch.load_np_pixels()
+        return sketch.np_pixels[:, :, 1:].astype(int).copy()
+
+    try:
+        sketch.run_sketch(block=False)
+        scene = wait_for(lambda: getattr(sketch, "scene", None) and sketch.frame_count > 2 and sketch.scene, 30)
+        assert (scene.layout, scene.state) == ("combined", "grid")          # not the playlist's blur / tsne
+        assert np.allclose(scene.positions["combined", "grid"][:, 2], 0.8)    # gap 0.2
+        pixels = frame()
+        assert np.abs(pixels[5, sketch.width // 2] - (0xf4, 0xf1, 0xea)).max() <= 2   # the chosen background
+        title = pixels[sketch.height - 60:sketch.height - 20, 20:150]
+        assert (title.sum(axis=2) < 200).sum() > 100                           # dark title text on the light band
+        x, y = scene.view.to_screen(*scene.positions["combined", "grid"][0, :2])
+        post_mouse_move(sketch, x, y)                                          # a visitor points at image 0
+        wait_for(lambda: sketch.hover == 0)
+        time.sleep(0.5)
+        assert sketch.hover_image is None and np.abs(frame() - pixels).max() <= 2   # no panel at all
+    finally:
+        if not sketch.is_dead:
+            sketch.exit_sketch()
+        wait_for(lambda: sketch.is_dead, 10)
+        for handler in set(logging.getLogger().handlers) - set(handlers_before):
+            handler.close()
+            logging.getLogger().removeHandler(handler)
