@@ -7,9 +7,9 @@ No frame waits for the disk or a decoder. The smallest level is loaded whole (ev
 sheets are decoded, checked and given their mip levels on a background thread, then uploaded a band of
 rows at a time over the following frames (`load_sheets`, a few milliseconds a frame); a sheet is drawn
 once it is complete. Sharper levels are read cell by cell on background threads (CellLoader) for the
-images on screen when zoomed in, and for hover; decoded sheets are kept up to KEEP_BYTES, and when a
-level's sheets all fit (a layout of up to ~5,000 images at 128 px) they are decoded as soon as the
-smallest level is in, so the first zoom waits for no decode.
+images on screen when zoomed in, and for hover; decoded sheets are kept up to KEEP_BYTES. As soon as the
+smallest level is in, the sharper levels work ahead (`CellLoader.preload`): up to 2,048 images, every
+cell is made; up to one 8192 px sheet, it is decoded and kept; so the first zoom waits for no decode.
 
 A damaged sheet (truncated, corrupt, wrong size) is logged once and never drawn as garbage: a damaged
 sheet of the smallest level is rebuilt from the sharper level's cells; the images of a damaged sharper
@@ -183,8 +183,11 @@ class CellLoader:
     start before a whole sheet's cells are ready. At most `capacity` cells are kept (least recently
     requested dropped first). Decoded sheets are kept up to `keep_bytes` (least recently read dropped
     first), so the next request into one (a pan, a zoom) costs no second decode (an 8192 px sheet takes
-    0.5-2 s to decode here); `preload()` decodes every sheet ahead of any request when they all fit. A
-    sheet that cannot be decoded is logged once (unless `quiet`) and its images are `unavailable`.
+    0.5-2 s to decode here). `preload()` works ahead of any request while none is waiting: when every
+    image's cell fits in `capacity` it makes them all, a chunk at a time (then no sheet needs keeping:
+    1,000 cells of 128 px are 87 MB, their 8192 px sheet 192 MiB); else, when the sheets fit in
+    `keep_bytes`, it decodes and keeps them. A sheet that cannot be decoded is logged once (unless
+    `quiet`) and its images are `unavailable`.
     """
 
     CHUNK = 64
@@ -195,7 +198,10 @@ class CellLoader:
         self.sheet, self.cell, self.capacity, self.quiet = sheet, cell, capacity, quiet
         self.keep_bytes = keep_bytes
         self.kept = SheetCache(keep_bytes) if kept is None else kept   # decoded sheets, shared with other loaders
-        self._preload: list[int] = []            # sheets to decode while no cell is wanted
+        self._preload_sheets: list[int] = []     # sheets to decode and keep while no cell is wanted
+        self._preload_cells: list[int] = []      # images whose cells to make while no cell is wanted
+        self._open: tuple[int, np.ndarray] | None = None   # the sheet the cell preload is working through
+        self._trim_due = False                   # a sheet was let go: give its memory back once idle
         self.cells: OrderedDict[int, list[np.ndarray]] = OrderedDict()
         self.wanted: list[int] = []
         self.failed: dict[int, str] = {}          # sheet → why it cannot be decoded
@@ -213,11 +219,14 @@ class CellLoader:
             self._start()
 
     def preload(self) -> None:
-        """Decode and keep every sheet of this level now, if together they fit in `keep_bytes`."""
-        if len(self.paths) * self.sheet_px ** 2 * 3 <= self.keep_bytes:
-            with self._wake:
-                self._preload = [s for s in range(len(self.paths)) if self.kept.get(s) is None and s not in self.failed]
-                self._start()
+        """Make every image's cell ahead of requests if they all fit in `capacity`, else decode and keep every
+        sheet if they fit in `keep_bytes`; otherwise nothing."""
+        with self._wake:
+            if len(self.sheet) <= self.capacity:
+                self._preload_cells = sorted(range(len(self.sheet)), key=lambda i: int(self.sheet[i]))
+            elif len(self.paths) * self.sheet_px ** 2 * 3 <= self.keep_bytes:
+                self._preload_sheets = list(range(len(self.paths)))
+            self._start()
 
     def _start(self) -> None:
         if self._thread is None and not self._stopped:
@@ -239,24 +248,47 @@ class CellLoader:
             self._stopped = True
             self.cells.clear()
             self.kept.clear()
+            self._open = None
             self._wake.notify()
 
     def _missing(self) -> list[int]:
         return [i for i in self.wanted if i not in self.cells and int(self.sheet[i]) not in self.failed]
 
+    def _next_work(self) -> tuple[int, list[int], bool] | None:
+        """(sheet, images to make cells of, whether it is a preload) or None when idle (call holding _wake).
+        A request comes first; a cell preload gives one CHUNK at a time, so a request waits for one at most."""
+        missing = self._missing()
+        if missing:
+            sheet = int(self.sheet[missing[0]])
+            return sheet, [i for i in missing if self.sheet[i] == sheet], False
+        self._preload_cells = [i for i in self._preload_cells
+                               if i not in self.cells and int(self.sheet[i]) not in self.failed]
+        if self._preload_cells:
+            sheet = int(self.sheet[self._preload_cells[0]])
+            return sheet, [i for i in self._preload_cells if self.sheet[i] == sheet][:self.CHUNK], True
+        if self._open is not None:
+            self._open, self._trim_due = None, True
+        while self._preload_sheets:
+            sheet = self._preload_sheets.pop(0)
+            if self.kept.get(sheet) is None and sheet not in self.failed:
+                return sheet, [], True
+        return None
+
     def _run(self) -> None:
         levels = level_count(self.cell_px)
         while True:
             with self._wake:
-                while not self._stopped and not self._missing() and not self._preload:
+                while not self._stopped and (work := self._next_work()) is None:
+                    if self._trim_due:
+                        self._trim_due = False
+                        release_free_memory()   # the decode buffers of the sheet the preload is done with
                     self._wake.wait()
                 if self._stopped:
                     return
-                missing = self._missing()
-                sheet = int(self.sheet[missing[0]]) if missing else self._preload.pop(0)
+                sheet, todo, preloading = work
                 pixels = self.kept.get(sheet)
-                if not missing and (pixels is not None or sheet in self.failed):
-                    continue   # a preload that a request has done already
+                if pixels is None and self._open is not None and self._open[0] == sheet:
+                    pixels = self._open[1]
             try:
                 if pixels is None:
                     pixels = read_sheet(self.paths[sheet], self.sheet_px)
@@ -267,11 +299,14 @@ class CellLoader:
                     self.failed[sheet] = str(exc)
                 continue
             with self._wake:
-                ready = [i for i in self._missing() if self.sheet[i] == sheet]
-                if not self._stopped:
+                if self._stopped:
+                    return
+                if self._preload_cells:   # all cells are being made: the sheet is needed only until then
+                    self._open = (sheet, pixels)
+                else:
                     self.kept.put(sheet, pixels)
-            for start in range(0, len(ready), self.CHUNK):
-                chunk = ready[start:start + self.CHUNK]
+            for start in range(0, len(todo), self.CHUNK):
+                chunk = todo[start:start + self.CHUNK]
                 origins = [cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px) for i in chunk]
                 stacked = mip_levels(np.stack([pixels[y:y + self.cell_px, x:x + self.cell_px] for x, y in origins]),
                                      levels)
@@ -281,8 +316,11 @@ class CellLoader:
                     self.cells.update((i, [level[k] for level in stacked]) for k, i in enumerate(chunk))
                     while len(self.cells) > self.capacity:
                         self.cells.popitem(last=False)
+            with self._wake:
+                unkept = self.kept.get(sheet) is None and (self._open is None or self._open[0] != sheet)
             del pixels
-            release_free_memory()   # the decode buffers of a sheet not kept
+            if unkept:
+                release_free_memory()   # the decode buffers of a sheet not kept
 
 
 class SheetCache:
