@@ -17,6 +17,7 @@ from sketches.lib.look import Look
 from sketches.lib.original import OriginalLoader
 from sketches.lib.overlay import panel_position, wrap_text
 from sketches.lib.scene import Scene
+from sketches.lib.title import FONT, TitleLine
 
 KEYS = (("t", "t-SNE / grid"), ("b", "blur / combined"), ("wheel  + / -", "zoom"),
         ("drag  arrows", "pan"), ("r", "reset view"), ("s", "screenshot (PNG)"), ("h", "show / hide this help"),
@@ -24,7 +25,6 @@ KEYS = (("t", "t-SNE / grid"), ("b", "blur / combined"), ("wheel  + / -", "zoom"
 HOVER_PX = 192      # side of the enlarged image shown on hover
 TEXT_SIZE = 15      # help and hover text; a font is made at one size (others are blurred), so the title has its own
 NAME_LINES = 4      # at most this many lines of file name under the enlarged image
-FONT = "SansSerif"  # the title's font (Java's logical sans-serif), made at the title's own size
 ZOOM_STEP = 1.25
 PAN_STEP = 60
 SNAPSHOT_MAX_FRAMES = 300   # a snapshot waits (at most this long) for the sharper atlas cells it needs
@@ -73,7 +73,7 @@ class Gallery(py5.Sketch):
             self.exit_sketch()
             return
         self.window_title(f"tsne-gallery — {self.args.layout_file.name} (h: help)")
-        self.title_font = self.create_font(FONT, self.look.title_size) if self.look.title else None
+        self.title = TitleLine(self, self.look)
         density = max(1, round(self.pixel_width / self.width))
         self.originals = OriginalLoader(HOVER_PX * density, self.args.doc["params"].get("fit", "crop"))
 
@@ -82,7 +82,7 @@ class Gallery(py5.Sketch):
             return
         self.background(*self.look.background_rgb)
         self.scene.draw(self.now())   # a damaged atlas sheet is logged and drawn from the other level (atlas.py)
-        self.draw_title()
+        self.title.draw()
         if self.screenshot_due:   # the images only, without help or hover
             self.screenshot_due = False
             name = Path(time.strftime("gallery-%Y%m%d-%H%M%S.png"))
@@ -156,21 +156,6 @@ class Gallery(py5.Sketch):
         return None if self.hover is None else image_path(self.scene.doc, self.hover)
 
     # --- overlays ----------------------------------------------------------------------------
-    def draw_title(self):
-        """The look's title line at the bottom left, light on a dark background and dark on a light one."""
-        if self.title_font is None:
-            return
-        self.text_font(self.title_font)
-        margin = max(12, self.look.title_size // 2)
-        self.no_stroke()
-        self.fill(*self.look.background_rgb, 210)   # a band of the background: legible over the images
-        self.rect(0, self.height - self.look.title_size - 2 * margin, self.text_width(self.look.title) + 2 * margin,
-                  self.look.title_size + 2 * margin)
-        self.fill(20 if sum(self.look.background_rgb) > 3 * 140 else 235)
-        self.text_align(self.LEFT, self.BOTTOM)
-        self.text(self.look.title, margin, self.height - margin)
-        self.text_font(self.ui_font)
-
     @property
     def ui_font(self):
         """Help and hover text: FONT at TEXT_SIZE (made once, at its first use)."""

@@ -105,10 +105,13 @@ def check_layout(look: Look, doc: dict, source: str) -> None:
         raise UserError(f"{source}: no layout named {look.layout!r} (it has {', '.join(names)})")
 
 
-def add_look_options(parser: argparse.ArgumentParser) -> None:
-    """--background, --gap, --fly, ... : one option per key (dashes for underscores), unset unless given."""
+def add_look_options(parser: argparse.ArgumentParser, exclude: tuple[str, ...] = ()) -> None:
+    """--background, --gap, --fly, ... : one option per key (dashes for underscores) but `exclude`d ones,
+    unset unless given."""
     group = parser.add_argument_group("look (the same keys as in an installation config)")
     for name, rule in KEYS.items():
+        if name in exclude:
+            continue
         group.add_argument(f"--{name.replace('_', '-')}", dest=f"look_{name}", metavar="VALUE",
                            default=argparse.SUPPRESS, help=f"{rule.meaning}: {rule.expected}".replace("%", "%%"))
 

@@ -90,3 +90,28 @@ def test_an_installation_starts_on_its_configured_look_without_hover(layout_path
         for handler in set(logging.getLogger().handlers) - set(handlers_before):
             handler.close()
             logging.getLogger().removeHandler(handler)
+
+
+def test_a_recording_takes_the_look_options(layout_path, tmp_path):
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    from tests.sketches.conftest import ROOT
+
+    playlist = tmp_path / "still.json"
+    playlist.write_text(json.dumps({"loop": False, "steps": [{"layout": "blur", "state": "grid", "hold": 0.2}]}))
+    out = tmp_path / "frames"
+    result = subprocess.run([sys.executable, str(ROOT / "sketches" / "record.py"), str(layout_path), "-o", str(out),
+                             "--png", "--size", "320x180", "--fps", "10", "--playlist", str(playlist),
+                             "--background", "#f4f1ea", "--title", "Harbour", "--title-size", "20"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    frame = np.asarray(Image.open(sorted(out.iterdir())[0]).convert("RGB")).astype(int)
+    assert np.abs(frame[2, 160] - (0xf4, 0xf1, 0xea)).max() <= 2                    # the chosen background
+    assert (frame[150:178, 8:80].sum(axis=2) < 200).sum() > 30                       # the dark title text
+    bad = subprocess.run([sys.executable, str(ROOT / "sketches" / "record.py"), str(layout_path), "-o", "x.mp4",
+                          "--fly", "3"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "unrecognized arguments: --fly" in bad.stderr      # the playlist sets flights
