@@ -50,10 +50,14 @@ class OriginalLoader:
         self._stopped = False
         self._thread: threading.Thread | None = None
 
-    def request(self, index: int, path: Path) -> None:
-        """Decode images[index]'s original at `path` (replaces a request not started yet)."""
+    def request(self, index: int, path: Path | None) -> None:
+        """Decode images[index]'s original at `path` (replaces a request not started yet); None (no original
+        may be opened) counts as failed at once."""
         with self._wake:
             if self._done is not None and self._done[0] == index:
+                return
+            if path is None:
+                self._done, self._wanted = (index, None), None
                 return
             self._wanted = (index, path)
             if self._thread is None and not self._stopped:

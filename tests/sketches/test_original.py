@@ -51,4 +51,6 @@ def test_fifos_missing_and_huge_files_are_refused(tmp_path, no_hang, monkeypatch
             break
         time.sleep(0.01)
     assert loader.get(4).shape == (64, 64, 3) and not loader.failed(4)
+    loader.request(5, None)                                     # no original may be opened: failed at once
+    assert loader.failed(5)
     loader.stop()
