@@ -38,7 +38,7 @@ import numpy as np
 import psutil
 from PIL import Image, ImageDraw, ImageFilter
 
-from embed.options import RECIPE
+from embed.options import COLOUR_BLOCKS
 
 REPO = Path(__file__).resolve().parents[1]
 MiB = 2**20
@@ -171,15 +171,15 @@ def child_build(result_path: Path, options: dict) -> None:
 def synthetic_features(n: int, dims: int, seed: int = 0,
                        chunk: int = 10_000) -> tuple[np.ndarray, dict[float, np.ndarray], np.ndarray]:
     """Clustered, non-negative float32 features like pooled CNN outputs of the originals (an object latent, 60
-    clusters, with a little of a colour latent, 12 clusters), colour blocks of one blur level (RECIPE.colour_dims
+    clusters, with a little of a colour latent, 12 clusters), colour blocks of one blur level (COLOUR_BLOCKS.dims
     Lab values made from the colour latent) and mean Lab colours."""
     rng = np.random.default_rng(seed)
     obj_centres, col_centres = rng.normal(0, 3, (60, 32)), rng.normal(0, 3, (12, 8))
     obj_label, col_label = rng.integers(60, size=n), rng.integers(12, size=n)
     weights = rng.normal(0, 1 / math.sqrt(40), (40, dims))
-    to_blocks = rng.normal(0, 5, (8, RECIPE.colour_dims))
+    to_blocks = rng.normal(0, 5, (8, COLOUR_BLOCKS.dims))
     features = np.empty((n, dims), dtype=np.float32)
-    blocks = np.empty((n, RECIPE.colour_dims), dtype=np.float32)
+    blocks = np.empty((n, COLOUR_BLOCKS.dims), dtype=np.float32)
     colours = np.empty((n, 3), dtype=np.float32)
     for start in range(0, n, chunk):
         rows = slice(start, min(start + chunk, n))
@@ -187,7 +187,7 @@ def synthetic_features(n: int, dims: int, seed: int = 0,
         obj = obj_centres[obj_label[rows]] + rng.normal(0, 1, (m, 32))
         col = col_centres[col_label[rows]] + rng.normal(0, 0.7, (m, 8))
         colours[rows] = np.clip(col[:, :3] * [10, 15, 15] + [55, 0, 0], [0, -100, -100], [100, 100, 100])
-        blocks[rows] = col @ to_blocks + rng.normal(0, 2, (m, RECIPE.colour_dims))
+        blocks[rows] = col @ to_blocks + rng.normal(0, 2, (m, COLOUR_BLOCKS.dims))
         latent = np.concatenate([obj, col * 0.2], axis=1)
         features[rows] = np.maximum(latent @ weights + rng.normal(0, 0.5, (m, dims)), 0)
     return features, {8.0: blocks}, colours

@@ -1,4 +1,9 @@
-"""tsne-gallery's offline half: images → features → t-SNE → grid → layout JSON."""
+"""tsne-gallery's offline half: images → features → t-SNE → grid → layout JSON.
+
+The notebook API (embed/api.py) is importable from here: `embed.extract_features`, `embed.lay_out`,
+`embed.poster`, `embed.write_layout_file`, recipes (`embed.dial`, `embed.load_recipe`, ...). They load on
+first use, so `python -m embed info` never imports torch.
+"""
 
 from embed.threads import apply_wait_policy
 
@@ -7,3 +12,23 @@ from embed.threads import apply_wait_policy
 apply_wait_policy()
 
 __version__ = "0.3.0"
+
+_API = {"Collection": "embed.api", "extract_features": "embed.api", "poster": "embed.api",
+        "write_layout_file": "embed.api", "lay_out": "embed.layouts", "LayoutSet": "embed.layouts",
+        "FeatureSet": "embed.featureset", "LayoutParams": "embed.options", "Recipe": "embed.recipe",
+        "LayoutRecipe": "embed.recipe", "Ingredient": "embed.recipe", "default_recipe": "embed.recipe",
+        "dial": "embed.recipe", "mix": "embed.recipe", "load_recipe": "embed.recipe", "parse_recipe": "embed.recipe",
+        "preset_names": "embed.recipe"}
+
+
+def __getattr__(name: str):
+    """The API's names, imported when first used (PEP 562)."""
+    if name not in _API:
+        raise AttributeError(f"module 'embed' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_API[name]), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_API])

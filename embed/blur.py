@@ -2,7 +2,7 @@
 
 A level `r` means a Gaussian with standard deviation r/224 of the image's side: `--blur 8` blurs every
 image as sigma 8 px would blur a 224-px image, whatever its resolution; 0 is the original. The blur
-layout's colour blocks are taken from such blurred copies, shrunk to a few pixels (embed.options.Recipe).
+layout's colour blocks are taken from such blurred copies, shrunk to a few pixels (embed.options.ColourBlocks).
 """
 
 from __future__ import annotations

@@ -4,12 +4,19 @@ One folder per kind of row (e.g. resnet18 features of blur level 8 at 112 px, or
 
     <root>/<kind>/meta.json   the key, dtype and row shape (checked on open)
     <root>/<kind>/rows.bin    raw rows, appended
-    <root>/<kind>/ids.txt     one image id per line, appended *after* the rows are flushed to disk
+    <root>/<kind>/sums.bin    one CRC-32 per row (little-endian uint32) of its id line and its bytes, appended
+    <root>/<kind>/ids.txt     one image id per line, appended *after* the rows and sums are flushed to disk
 
 A row counts only once its id line is complete, so a run killed at any point (kill -9, power loss)
-loses at most the batch it was writing: torn rows and a torn last id line are cut off before the
+loses at most the batch it was writing: torn rows, sums and a torn last id line are cut off before the
 next append. Appends hold an exclusive lock, so two runs sharing a cache interleave whole batches.
 Rows are read through np.memmap: 100k thumbnails of 128×128×3 (4.9 GB) never have to fit in memory.
+
+Every row is checked the first time `locate` (and so `view` / `get`) is asked for it: its sum must match
+its id and bytes, and a float row must be finite. A damaged row (bytes overwritten on disk, ids shifted
+or swapped, NaN or Infinity) is logged, in one line per store, and reported missing, so the caller
+computes it again and appends it; the id's newest row is the one used. A store made before sums existed
+(rows but no sums.bin) cannot be checked: it is emptied, logged, and its rows are computed again.
 
 Default root: `.cache/` beside the output JSON (chosen by the caller; `--cache DIR` overrides), so a
 gallery's cache is found, moved and deleted with it.
@@ -19,13 +26,25 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from layoutfile import UserError, WriteError, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+SUM = np.dtype("<u4")   # one CRC-32 per row in sums.bin
+CHECK_CHUNK_BYTES = 64 << 20   # rows are checked in reads of about this size
+
+
+def row_sum(image_id: str, row: bytes | memoryview | np.ndarray) -> int:
+    """The CRC-32 of a row's id line and its bytes (a row moved to another id does not match)."""
+    return zlib.crc32(row, zlib.crc32(image_id.encode("utf-8", "surrogateescape") + b"\n"))
 
 
 def kind_folder_name(**key: object) -> str:
@@ -72,12 +91,16 @@ class RowStore:
         self.shape: tuple[int, ...] | None = None
         self._meta_path = self.folder / "meta.json"
         self._rows_path = self.folder / "rows.bin"
+        self._sums_path = self.folder / "sums.bin"
         self._ids_path = self.folder / "ids.txt"
         self._ids: list[str] = []
         self._where: dict[str, int] = {}
+        self._checked = np.zeros(0, dtype=bool)   # rows already found sound, by row number
         self._ids_offset = 0  # bytes of ids.txt consumed (complete lines only)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
+            if not self._sums_path.exists():
+                self._empty_unchecked_rows()
             self._ids_path.touch()
             self._rows_path.touch()
             if self._meta_path.exists():
@@ -88,6 +111,19 @@ class RowStore:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise UserError(f"{self.folder}: cannot use cache folder ({exc})") from None
         self._refresh()
+
+    def _empty_unchecked_rows(self) -> None:
+        """Empty a store made before sums existed (its rows cannot be checked); then start sums.bin."""
+        with open(self.folder / "lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self._sums_path.exists():   # another process did it meanwhile
+                return
+            if self._rows_path.exists() and self._rows_path.stat().st_size:
+                log.warning("%s: cache made by an older version, without checksums: emptied, its rows are "
+                            "computed again", self.folder)
+                for path in (self._rows_path, self._ids_path):
+                    self._write(path, 0, b"")
+            self._sums_path.touch()
 
     def _set_shape(self, shape: tuple[int, ...], dtype: str) -> None:
         """Adopt the row shape, or check it against the one already adopted or stored."""
@@ -113,14 +149,17 @@ class RowStore:
             tail = f.read()
         if self.shape is None:
             return  # nothing was ever appended
-        rows_on_disk = self._rows_path.stat().st_size // self.row_bytes
+        rows_on_disk = min(self._rows_path.stat().st_size // self.row_bytes,
+                           self._sums_path.stat().st_size // SUM.itemsize)
         for line in tail.splitlines(keepends=True):
             if not line.endswith(b"\n") or len(self._ids) >= rows_on_disk:
                 break  # a torn last line, or an id whose row never reached the disk
-            image_id = line[:-1].decode("utf-8")
+            image_id = line[:-1].decode("utf-8", "surrogateescape")   # damaged bytes: an id nobody asks for
             self._where[image_id] = len(self._ids)
             self._ids.append(image_id)
             self._ids_offset += len(line)
+        if len(self._checked) < len(self._ids):
+            self._checked = np.concatenate([self._checked, np.zeros(len(self._ids) - len(self._checked), bool)])
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -129,9 +168,37 @@ class RowStore:
         return image_id in self._where
 
     def locate(self, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers of `ids` (-1 where absent) and the boolean mask of absent ones."""
+        """Row numbers of `ids` (-1 where absent or damaged) and the boolean mask of those."""
         index = np.fromiter((self._where.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
+        unchecked = np.unique(index[index >= 0])
+        unchecked = unchecked[~self._checked[unchecked]]
+        if len(unchecked):
+            self._check(unchecked)
+            index = np.fromiter((self._where.get(i, -1) for i in ids), dtype=np.int64, count=len(ids))
         return index, index < 0
+
+    def _check(self, numbers: np.ndarray) -> None:
+        """Check rows `numbers` against their sums (and, for floats, finiteness); forget the damaged ones."""
+        rows = self.rows()
+        sums = np.fromfile(self._sums_path, dtype=SUM, count=len(self._ids))
+        damaged = []
+        per_chunk = max(1, CHECK_CHUNK_BYTES // max(self.row_bytes, 1))
+        for start in range(0, len(numbers), per_chunk):
+            chunk_numbers = numbers[start:start + per_chunk]
+            chunk = np.asarray(rows[chunk_numbers])   # one read of the chunk's rows
+            bad = np.fromiter((row_sum(self._ids[n], row) for n, row in zip(chunk_numbers, chunk)), dtype=np.int64,
+                              count=len(chunk)) != sums[chunk_numbers]
+            if self.dtype.kind == "f":
+                bad |= ~np.isfinite(chunk.reshape(len(chunk), -1)).all(axis=1)
+            damaged += chunk_numbers[bad].tolist()
+        self._checked[numbers] = True
+        for n in damaged:
+            self._checked[n] = False
+            if self._where.get(self._ids[n]) == n:
+                del self._where[self._ids[n]]
+        if damaged:
+            log.warning("%s: %d cached row(s) damaged (checksum mismatch or not finite): treated as missing, "
+                        "computed again", self.folder, len(damaged))
 
     def rows(self) -> np.ndarray:
         """All stored rows as a read-only memory map, (len(self), *shape)."""
@@ -155,7 +222,8 @@ class RowStore:
         return out, missing
 
     def append(self, ids: list[str], rows: np.ndarray) -> None:
-        """Add rows for `ids`: rows are written and synced first, then their ids, under an exclusive lock."""
+        """Add rows for `ids`: rows and their sums are written and synced first, then their ids, under an
+        exclusive lock."""
         rows = np.ascontiguousarray(rows, dtype=self.dtype)
         if self.shape is None:
             self._set_shape(rows.shape[1:], self.dtype.str)
@@ -169,6 +237,8 @@ class RowStore:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self._refresh()
             self._write(self._rows_path, len(self._ids) * self.row_bytes, rows.tobytes())  # drops torn rows
+            sums = np.fromiter((row_sum(i, row) for i, row in zip(ids, rows)), dtype=SUM, count=len(ids))
+            self._write(self._sums_path, len(self._ids) * SUM.itemsize, sums.tobytes())
             self._write(self._ids_path, self._ids_offset, "".join(i + "\n" for i in ids).encode("utf-8"))
             self._refresh()
 

@@ -1,21 +1,19 @@
-"""Turn a build's features into the two layouts' feature matrices, as `embed.options.RECIPE` says.
+"""A layout's feature matrix from its recipe (embed/recipe.py): each ingredient's block, weighted, side by side.
 
 Every block is centred and scaled so that its summed column variance equals its weight: without this, a
 block's influence would depend on how many dimensions it has and on the scale of its values. Columns are
 not z-scored one by one: colour blocks keep Lab units (so distances stay ΔE), and a network's features
 keep their own geometry after their rows are scaled to unit length (which groups objects better than
-z-scoring, docs/features.md).
-
-- blur layout: the colour blocks of every blur level, equal shares → colour and coarse composition.
-- combined layout: the features of the original (weight 1) plus the same colour blocks at a small total
-  weight: what the object is decides, colour orders similar objects among themselves.
+z-scoring, docs/features.md). Because the blocks are independent, the squared distance between two images
+in a mix of two recipes is the same mix of their squared distances in each (embed/stops.py uses this).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from embed.options import RECIPE
+from embed.featureset import FeatureSet
+from embed.recipe import LayoutRecipe
 
 
 def scaled_block(block: np.ndarray, weight: float, unit_rows: bool = False) -> np.ndarray:
@@ -29,20 +27,7 @@ def scaled_block(block: np.ndarray, weight: float, unit_rows: bool = False) -> n
     return x * np.float32(np.sqrt(weight / total)) if total > 0 else x
 
 
-def split_blocks(colour_blocks: dict[float, np.ndarray]) -> list[np.ndarray]:
-    """Each blur level's colour row split into its Lab grids (RECIPE.colour_grids), level by level."""
-    sizes = np.cumsum([3 * g * g for g in RECIPE.colour_grids])[:-1]
-    return [part for r in sorted(colour_blocks) for part in np.split(colour_blocks[r], sizes, axis=1)]
-
-
-def layout_features(features: np.ndarray, colour_blocks: dict[float, np.ndarray], kind: str) -> dict[str, np.ndarray]:
-    """{'blur': …, 'combined': …} feature matrices from the features of the original (of feature `kind`)
-    and the colour blocks of each blur level."""
-    colour = split_blocks(colour_blocks)
-    share = 1.0 / len(colour)
-    objects = scaled_block(features, 1.0, unit_rows=kind in RECIPE.unit_rows_kinds)
-    return {
-        "blur": np.concatenate([scaled_block(b, share) for b in colour], axis=1),
-        "combined": np.concatenate([objects] + [scaled_block(b, share * RECIPE.combined_colour_weight)
-                                                for b in colour], axis=1),
-    }
+def recipe_matrix(layout: LayoutRecipe, features: FeatureSet) -> np.ndarray:
+    """(N, Σ d) float32: the layout's ingredients, each scaled to its weight, in the recipe's order."""
+    return np.concatenate([scaled_block(features.block(i), i.weight, features.unit_rows(i))
+                           for i in layout.ingredients if i.weight > 0], axis=1)

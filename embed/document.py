@@ -10,14 +10,18 @@ import numpy as np
 
 from embed.options import BuildOptions, BuildPlan
 from embed.scan import ImageRecord, Skipped
+from layoutfile.trust import SIGNATURE_KEY, sign_source
 
 
 def layout_params(options: BuildOptions, plan: BuildPlan, weights_tag: str, fingerprint: str) -> dict:
-    """The layout file's `params`: how it was made, in the contract's names and order."""
+    """The layout file's `params`: how it was made, in the contract's names and order. The source is signed
+    with this user's key, so that this user's readers trust it (layoutfile/trust.py)."""
+    source = Path(os.path.relpath(plan.source, plan.output.parent)).as_posix()   # relative: move both together
+    signature = sign_source(source)
     return {
-        "source": Path(os.path.relpath(plan.source, plan.output.parent)).as_posix(),  # relative: move both together
+        "source": source, **({SIGNATURE_KEY: signature} if signature else {}),
         "features": options.features, "model": options.model if options.features == "cnn" else None,
-        "weights": weights_tag, "blur_radii": options.blur_levels,
+        "weights": weights_tag, "recipe": plan.recipe.name, "blur_radii": list(plan.recipe.levels("colour")),
         "perplexity": options.perplexity, "seed": options.seed, "pca_dims": options.pca_dims,
         "grid_method": options.grid, "aspect": round(options.aspect, 6), "fit": options.fit,
         "atlas_cells": sorted(options.atlas_cells), "fingerprint": fingerprint,

@@ -3,7 +3,7 @@
 Only images missing from the cache are decoded. DataLoader workers decode each such image once (at
 the smallest scale that still serves the largest output), and from that one decode make its
 thumbnail, its mean CIELAB colour, the model's input (the original, one network pass) and the colour
-blocks of every blur level (small Lab grids, no network; see `embed.options.Recipe`). Every batch's
+blocks of every blur level (small Lab grids, no network; see `embed.options.ColourBlocks`). Every batch's
 results are appended to the cache before the next one starts, so an interrupted run resumes losing at
 most one batch, and a run with nothing new never builds the network.
 
@@ -32,7 +32,7 @@ from tqdm import tqdm
 from embed.blur import blur_square
 from embed.cache import RowStore, RowView, kind_folder_name
 from embed.models import CnnModel, LabModel, cnn_model, lab_model, lab_grid, resolve_device, srgb_to_lab
-from embed.options import FEATURE_KINDS, IMAGE_PATHS, RECIPE, ExtractOptions
+from embed.options import COLOUR_BLOCKS, FEATURE_KINDS, IMAGE_PATHS, ExtractOptions
 from embed.scan import ImageReadError, ImageRecord, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
 from layoutfile import UserError
@@ -47,7 +47,7 @@ class Extracted:
     records: list[ImageRecord]
     thumbs: RowView                       # (N, S, S, 3) uint8, read from the cache's memory map on access
     features: np.ndarray                  # (N, D) float32: the model's features of the original
-    colour_blocks: dict[float, np.ndarray]   # blur level → (N, RECIPE.colour_dims) Lab grids of the blurred image
+    colour_blocks: dict[float, np.ndarray]   # blur level → (N, COLOUR_BLOCKS.dims) Lab grids of the blurred image
     colours: np.ndarray                   # (N, 3) mean CIELAB colour of each thumbnail
     failed: list[tuple[str, str]]         # (rel path, reason) of images whose decode failed
     weights_tag: str
@@ -67,13 +67,13 @@ class _Plan:
 
 def colour_blocks(square: np.ndarray, radius: float) -> np.ndarray:
     """The recipe's colour blocks of one (S, S, 3) uint8 image at blur level `radius`: its Lab grids
-    (RECIPE.colour_grids) of the blurred image shrunk to RECIPE.colour_side px, one flat float32 row."""
-    return _lab_blocks(blur_square(square, radius, RECIPE.colour_side))
+    (COLOUR_BLOCKS.grids) of the blurred image shrunk to COLOUR_BLOCKS.side px, one flat float32 row."""
+    return _lab_blocks(blur_square(square, radius, COLOUR_BLOCKS.side))
 
 
 def _lab_blocks(small: np.ndarray) -> np.ndarray:
-    """The Lab grids (RECIPE.colour_grids) of one blurred RECIPE.colour_side-px square, one flat float32 row."""
-    return np.concatenate([lab_grid(small[None], cells)[0] for cells in RECIPE.colour_grids])
+    """The Lab grids (COLOUR_BLOCKS.grids) of one blurred COLOUR_BLOCKS.side-px square, one flat float32 row."""
+    return np.concatenate([lab_grid(small[None], cells)[0] for cells in COLOUR_BLOCKS.grids])
 
 
 def _with_colour_blocks(thumb: np.ndarray, colour: np.ndarray, square: np.ndarray,
@@ -224,10 +224,10 @@ class _Stores:
         features = RowStore(root / kind_folder_name(**key), dtype=np.float32, key=key)
         blocks = {}
         for radius in plan.levels:
-            key = {"kind": "colour-blocks", "grids": "g" + "-".join(map(str, RECIPE.colour_grids)),
-                   "blur": f"r{radius:g}", "size": f"s{RECIPE.colour_side}", "from": f"s{plan.base_size}",
+            key = {"kind": "colour-blocks", "grids": "g" + "-".join(map(str, COLOUR_BLOCKS.grids)),
+                   "blur": f"r{radius:g}", "size": f"s{COLOUR_BLOCKS.side}", "from": f"s{plan.base_size}",
                    "fit": fit_key}
-            blocks[radius] = RowStore(root / kind_folder_name(**key), shape=(RECIPE.colour_dims,),
+            blocks[radius] = RowStore(root / kind_folder_name(**key), shape=(COLOUR_BLOCKS.dims,),
                                       dtype=np.float32, key=key)
         return cls(thumbs, colours, features, blocks)
 
@@ -293,7 +293,7 @@ def _batches(todo: list[ImageRecord], plan: _Plan, device: torch.device, options
     if uses_batch_path(options.image_path, device):
         from embed.batch_images import prepared_batches
         fallback = _DecodeOnce(todo, plan).__getitem__   # the PIL path, for files the batch path does not take
-        with closing(prepared_batches(todo, plan, RECIPE.colour_side, device, options.batch_size, fallback,
+        with closing(prepared_batches(todo, plan, COLOUR_BLOCKS.side, device, options.batch_size, fallback,
                                       finish=_with_colour_blocks, readers=options.workers or 1)) as prepared:
             yield from map(_collate, prepared)
     else:

@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 from embed import __version__
-from embed.options import RECIPE, BuildOptions
+from embed.options import COLOUR_BLOCKS, BuildOptions
+from embed.recipe import Recipe
 from embed.scan import ImageRecord
 from layoutfile import LayoutFileError, check_sheets, read_layout
 
@@ -19,20 +20,21 @@ def stable_hash(value: object) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _layout_inputs(options: BuildOptions, weights_tag: str) -> list:
-    """Every option a layout depends on, the network weights' tag, the layout recipe and the program version (a
-    new version may lay out or pack the atlas differently, so its first run is never taken as up to date)."""
-    return [options.layout_options(), weights_tag, dataclasses.asdict(RECIPE), __version__]
+def _layout_inputs(options: BuildOptions, weights_tag: str, recipe: Recipe) -> list:
+    """Every option a layout depends on, the network weights' tag, the recipe (its content, not its file name),
+    how colour blocks are made and the program version (a new version may lay out or pack the atlas
+    differently, so its first run is never taken as up to date)."""
+    return [options.layout_options(), weights_tag, recipe.describe(), dataclasses.asdict(COLOUR_BLOCKS), __version__]
 
 
-def options_fingerprint(options: BuildOptions, weights_tag: str) -> str:
+def options_fingerprint(options: BuildOptions, weights_tag: str, recipe: Recipe) -> str:
     """Hash of every layout option (not the images): saved t-SNE positions are reused only under the same one."""
-    return stable_hash(_layout_inputs(options, weights_tag))
+    return stable_hash(_layout_inputs(options, weights_tag, recipe))
 
 
-def inputs_fingerprint(records: list[ImageRecord], options: BuildOptions, weights_tag: str) -> str:
-    """Hash of everything a layout depends on: the images (ids, paths, order) and every layout option."""
-    return stable_hash([*_layout_inputs(options, weights_tag), [(r.id, r.rel) for r in records]])
+def inputs_fingerprint(records: list[ImageRecord], options: BuildOptions, weights_tag: str, recipe: Recipe) -> str:
+    """Hash of everything a layout depends on: the images (ids, paths, order), every layout option and the recipe."""
+    return stable_hash([*_layout_inputs(options, weights_tag, recipe), [(r.id, r.rel) for r in records]])
 
 
 def layout_is_current(output: Path, fingerprint: str) -> bool:

@@ -50,7 +50,7 @@ def mean_pairwise_distance(colours: np.ndarray, *, max_points: int = 4000, seed:
     if n < 2:
         return 0.0
     x_sq = np.einsum("ij,ij->i", x, x)
-    total = sum(np.sqrt(_squared_distances(x[block], x, x_sq)).sum() for block in _chunks(n, n))
+    total = sum(np.sqrt(squared_distances(x[block], x, x_sq)).sum() for block in _chunks(n, n))
     return float(total / (n * (n - 1)))
 
 
@@ -67,7 +67,7 @@ def category_metrics(grid: np.ndarray, labels: list[str]) -> dict:
             "random_same_category": chance}
 
 
-def _squared_distances(queries: np.ndarray, points: np.ndarray, points_sq: np.ndarray) -> np.ndarray:
+def squared_distances(queries: np.ndarray, points: np.ndarray, points_sq: np.ndarray) -> np.ndarray:
     """Squared Euclidean distances between every query row and every point row (never negative)."""
     d = points_sq[None, :] - 2.0 * (queries @ points.T) + np.einsum("ij,ij->i", queries, queries)[:, None]
     return np.maximum(d, 0.0)
@@ -106,8 +106,8 @@ def knn_preservation(
     for block in _chunks(len(queries), n):
         rows = queries[block]
         own = np.arange(len(rows))
-        hd = _squared_distances(features[rows], features, feat_sq)
-        ld = _squared_distances(positions[rows], positions, pos_sq)
+        hd = squared_distances(features[rows], features, feat_sq)
+        ld = squared_distances(positions[rows], positions, pos_sq)
         hd[own, rows] = np.inf
         ld[own, rows] = np.inf
         near_hd = np.argpartition(hd, k - 1, axis=1)[:, :k]
@@ -142,8 +142,8 @@ def dpq(
     cum_2d = np.zeros(n - 1)
     for block in _chunks(n, n):
         own = np.arange(block.stop - block.start)
-        hd = np.sqrt(_squared_distances(x[block], x, x_sq))
-        ld = _squared_distances(y[block], y, y_sq)
+        hd = np.sqrt(squared_distances(x[block], x, x_sq))
+        ld = squared_distances(y[block], y, y_sq)
         hd[own, own + block.start] = 0.0
         ld[own, own + block.start] = -1.0  # the point itself always sorts first and is dropped
         hd_sum += hd.sum()
@@ -164,7 +164,7 @@ def dpq(
 
 def layout_metrics(
     features: np.ndarray,
-    colours: np.ndarray,
+    colours: np.ndarray | None,
     grid: np.ndarray,
     tsne_xy: np.ndarray,
     labels: list[str] | None = None,
@@ -173,17 +173,19 @@ def layout_metrics(
     max_queries: int = 1000,
     seed: int = 0,
 ) -> dict:
-    """All quality measures of one layout, JSON-ready. `colours` are mean Lab colours per image; `labels`
-    (optional) a category per image, which adds category_metrics."""
-    neighbour = neighbour_colour_distance(grid, colours)
-    random = mean_pairwise_distance(colours, max_points=max_points, seed=seed)
-    metrics = {"colour_ratio": neighbour / random if random > 0 else 0.0}
+    """All quality measures of one layout, JSON-ready. `colours` (optional) are mean Lab colours per image, which
+    add the colour metrics; `labels` (optional) a category per image, which adds category_metrics."""
+    metrics = {}
+    if colours is not None:
+        neighbour = neighbour_colour_distance(grid, colours)
+        random = mean_pairwise_distance(colours, max_points=max_points, seed=seed)
+        metrics["colour_ratio"] = neighbour / random if random > 0 else 0.0
     if labels is not None:
         metrics.update(category_metrics(grid, labels))
+    if colours is not None:
+        metrics |= {"neighbour_colour_dE": neighbour, "random_colour_dE": random}
     return {
         **metrics,
-        "neighbour_colour_dE": neighbour,
-        "random_colour_dE": random,
         "knn10_grid": knn_preservation(features, grid, 10, max_queries=max_queries, seed=seed),
         "knn10_tsne": knn_preservation(features, tsne_xy, 10, max_queries=max_queries, seed=seed),
         "dpq16_grid": dpq(features, grid, 16, max_points=max_points, seed=seed),

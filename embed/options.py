@@ -9,38 +9,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embed.recipe import Recipe
 
 DEFAULT_MODEL = "efficientnet_lite0"   # pretrained, shipped as a PyPI wheel: works offline (see embed/models.py)
 FEATURE_KINDS = ("cnn", "lab")         # cnn: network features of the original; lab: its 8×8 CIELAB grid, no network
 IMAGE_PATHS = ("auto", "batch", "pil")   # how images become network inputs (embed/extract.py)
 
-# The options a layout depends on: a change to any of them makes a new layout (embed/fingerprint.py).
-LAYOUT_FIELDS = ("features", "model", "blur", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "atlas_cells")
+# The options a layout depends on besides its recipe: a change to any of them makes a new layout (embed/fingerprint.py).
+LAYOUT_FIELDS = ("features", "model", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "atlas_cells")
 
 
 @dataclass(frozen=True)
-class Recipe:
-    """What the two layouts are made of (measurements and reasoning: docs/features.md).
+class ColourBlocks:
+    """How colour blocks are made (embed/extract.py): each blurred copy shrunk to `side` px, one CIELAB block per
+    entry of `grids` (cells per side: the mean colour, a 4×4 grid). Recipes (embed/recipe.py) weight them."""
 
-    - blur layout: colour only, no network. Of each image blurred at every `--blur` level and shrunk to
-      `colour_side` px, one CIELAB block per entry of `colour_grids` (the mean colour, a 4×4 grid), each kept in
-      Lab units so that distances stay ΔE; the blocks share the weight 1 equally.
-    - combined layout: the features of the original (weight 1; a network's rows scaled to unit length first) plus
-      the same colour blocks at a small total weight, so objects group first and colour orders them within.
-    """
-
-    colour_grids: tuple[int, ...] = (1, 4)   # Lab grids (cells per side) of each blurred square
-    colour_side: int = 32                     # side of the blurred square the Lab grids are taken from
-    combined_colour_weight: float = 0.10      # the colour blocks' total weight in the combined layout
-    unit_rows_kinds: tuple[str, ...] = ("cnn",)   # feature kinds whose rows are L2-normalised before weighting
+    grids: tuple[int, ...] = (1, 4)
+    side: int = 32
 
     @property
-    def colour_dims(self) -> int:
+    def dims(self) -> int:
         """Values per image and blur level: 3 Lab channels per grid cell."""
-        return sum(3 * g * g for g in self.colour_grids)
+        return sum(3 * g * g for g in self.grids)
 
 
-RECIPE = Recipe()   # a change here changes every layout's fingerprint
+COLOUR_BLOCKS = ColourBlocks()
+UNIT_ROW_KINDS = ("cnn",)   # network feature kinds whose rows are scaled to unit length before weighting
 
 
 @dataclass(frozen=True)
@@ -64,6 +61,18 @@ class ExtractOptions:
 
 
 @dataclass(frozen=True)
+class LayoutParams:
+    """What the in-memory core needs besides features and a recipe (embed/layouts.py `lay_out`)."""
+
+    perplexity: float = 30.0    # t-SNE perplexity of layouts whose recipe sets none
+    seed: int = 0               # same features, recipe and seed → same layouts
+    pca_dims: int = 50          # PCA dimensions before t-SNE
+    grid: str = "auto"          # grid assignment: auto, lap, fast, tiles or rasterfairy
+    aspect: float = 16 / 9      # grid width / height
+    progress: bool = True       # progress bars
+
+
+@dataclass(frozen=True)
 class BuildOptions:
     """Everything `run_build` needs: a folder of images → a layout JSON with atlases beside it."""
 
@@ -73,17 +82,19 @@ class BuildOptions:
     features: str = ExtractOptions.kind
     model: str = ExtractOptions.model
     weights: str = ExtractOptions.weights
-    blur: tuple[float, ...] = ExtractOptions.blur_radii
+    blur: tuple[float, ...] = ExtractOptions.blur_radii   # colour levels of the default recipe and the dial
+    recipe: str | None = None                      # a recipe file or preset name (embed/recipe.py); None: default
+    stops: int | None = None                       # a dial of this many layouts between the recipe's ends
     device: str = ExtractOptions.device
     batch_size: int = ExtractOptions.batch_size
     workers: int | None = ExtractOptions.workers
     image_path: str = ExtractOptions.image_path
-    perplexity: float = 30.0                       # t-SNE perplexity
-    seed: int = ExtractOptions.seed                # same input and seed → same JSON
+    perplexity: float = LayoutParams.perplexity    # t-SNE perplexity
+    seed: int = LayoutParams.seed                  # same input and seed → same JSON
     fresh: bool = False                            # lay out from scratch instead of continuing the saved map
-    pca_dims: int = 50                             # PCA dimensions before t-SNE
-    grid: str = "auto"                             # grid assignment: auto, lap, fast, tiles or rasterfairy
-    aspect: float = 16 / 9                         # grid width / height
+    pca_dims: int = LayoutParams.pca_dims          # PCA dimensions before t-SNE
+    grid: str = LayoutParams.grid                  # grid assignment: auto, lap, fast, tiles or rasterfairy
+    aspect: float = LayoutParams.aspect            # grid width / height
     fit: str = ExtractOptions.fit
     atlas_cells: tuple[int, ...] = (32, 128)       # atlas levels of detail, cell sizes in px
     quiet: bool = False                            # no progress bars
@@ -114,10 +125,16 @@ class BuildOptions:
         """The options a layout depends on (LAYOUT_FIELDS), by name."""
         return {name: getattr(self, name) for name in LAYOUT_FIELDS}
 
-    def extract_options(self) -> ExtractOptions:
-        """How this build makes its features: thumbnails as large as the largest atlas cell."""
+    def layout_params(self) -> LayoutParams:
+        """The in-memory core's parameters (embed/layouts.py)."""
+        return LayoutParams(perplexity=self.perplexity, seed=self.seed, pca_dims=self.pca_dims, grid=self.grid,
+                            aspect=self.aspect, progress=self.progress)
+
+    def extract_options(self, colour_levels: tuple[float, ...]) -> ExtractOptions:
+        """How this build makes its features: colour blocks at `colour_levels` (the recipe's), thumbnails as large
+        as the largest atlas cell."""
         return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
-                              blur_radii=tuple(self.blur_levels), thumb_size=max(self.atlas_cells), fit=self.fit,
+                              blur_radii=colour_levels, thumb_size=max(self.atlas_cells), fit=self.fit,
                               device=self.device, batch_size=self.batch_size, workers=self.workers,
                               image_path=self.image_path, progress=self.progress)
 
@@ -130,3 +147,4 @@ class BuildPlan:
     output: Path                      # the layout JSON, absolute
     cache_dir: Path
     weights_tag: str                  # names the network weights exactly ('none' without a network)
+    recipe: Recipe                    # the layouts to make (embed/recipe.py)

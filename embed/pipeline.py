@@ -1,9 +1,9 @@
-"""The main job: a folder of images → blur and combined layouts → layout JSON + atlases.
+"""The main job: a folder of images → the recipe's layouts → layout JSON + atlases.
 
 `run_build` runs the steps in order, each a call into the module that does it: plan (check the
-options) → lock the output (embed/lock.py) → tidy up after killed runs (embed/sweep.py) → scan →
-up-to-date check (embed/fingerprint.py) → extract → layouts (embed/layouts.py, continuing the saved map
-of embed/positions.py) → atlases → write → remove the sheets no layout names. A layout is one unit: its
+options, resolve the recipe) → lock the output (embed/lock.py) → tidy up after killed runs (embed/sweep.py)
+→ scan → up-to-date check (embed/fingerprint.py) → extract → layouts (the in-memory core, embed/layouts.py,
+continuing the saved map of embed/positions.py) → atlases → write → remove the sheets no layout names. A layout is one unit: its
 sheets are written under new, content-named files first and the JSON replaces the old one last, so a
 reader sees the whole old layout or the whole new one, whatever stops the build. It prints nothing itself
 beyond progress bars (and a line when it waits for another build); embed/summary.py turns what it
@@ -13,24 +13,25 @@ returns into the closing lines.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from embed import __version__
 from embed.atlas_reuse import continued_slots
-from embed.combine import layout_features
 from embed.document import image_entries, layout_params, skipped_entries
-from embed.extract import extract
+from embed.extract import Extracted, extract
+from embed.featureset import FeatureSet
 from embed.fingerprint import inputs_fingerprint, layout_is_current, options_fingerprint
 from embed.labels import folder_labels
-from embed.layouts import Layout, compute_layouts
+from embed.layouts import Layout, LayoutSet, lay_out
 from embed.lock import build_lock
 from embed.models import check_weights
 from embed.options import BuildOptions, BuildPlan
 from embed.positions import KeptMap, SavedPositions
-from embed.scan import scan_folder
+from embed.recipe import Recipe, default_recipe, dial, load_recipe
+from embed.scan import ImageRecord, scan_folder
 from embed.summary import BuildSummary
 from embed.sweep import atlas_folder, named_sheets, remove_stale_temps, remove_unreferenced_sheets, layout_on_disk
 from embed.thumbs import CELLS_PER_SIDE, MAX_ATLAS_CELL, atlas_order, write_atlases
@@ -67,7 +68,22 @@ def plan_build(options: BuildOptions) -> BuildPlan:
     weights_tag = (check_weights(options.model, options.weights, seed=options.seed) if options.features == "cnn"
                    else "none")
     return BuildPlan(source=options.images.resolve(), output=output,
-                     cache_dir=(options.cache or output.parent / ".cache").resolve(), weights_tag=weights_tag)
+                     cache_dir=(options.cache or output.parent / ".cache").resolve(), weights_tag=weights_tag,
+                     recipe=build_recipe(options))
+
+
+def build_recipe(options: BuildOptions) -> Recipe:
+    """The layouts a build makes: `--recipe` (a file or preset) or the default one (blur and combined at the
+    `--blur` levels); with `--stops N`, a dial of N layouts between its first and last."""
+    recipe = load_recipe(options.recipe) if options.recipe is not None else default_recipe(tuple(options.blur))
+    return recipe if options.stops is None else dial(options.stops, recipe)
+
+
+def feature_set(extracted: Extracted, kind: str) -> FeatureSet:
+    """The in-memory core's input from what extract found or made (memory-mapped: nothing is copied); labels
+    from the images' sub-folders; `kind` the network feature kind (embed.options.FEATURE_KINDS)."""
+    return FeatureSet({0.0: extracted.features}, extracted.colour_blocks, extracted.colours,
+                      folder_labels([r.rel for r in extracted.records]), kind)
 
 
 def scan_exclusions(plan: BuildPlan) -> tuple[Path, ...]:
@@ -99,58 +115,73 @@ def _build(options: BuildOptions, plan: BuildPlan) -> BuildSummary:
     with timer.stage("scan"):
         records, unreadable = scan_folder(plan.source, progress=options.progress,
                                           id_cache=plan.cache_dir / "scan.json", exclude=scan_exclusions(plan))
-    fingerprint = inputs_fingerprint(records, options, plan.weights_tag)
+    fingerprint = inputs_fingerprint(records, options, plan.weights_tag, plan.recipe)
     if not options.fresh and layout_is_current(plan.output, fingerprint):
         return BuildSummary.nothing_to_do(plan.output, len(records), timer.seconds)
 
     with timer.stage("decode+features"):
-        extracted = extract(records, plan.cache_dir, options.extract_options())
+        extracted = extract(records, plan.cache_dir, options.extract_options(plan.recipe.levels("colour")))
     skipped = skipped_entries(unreadable, extracted.failed)
     kept = extracted.records
     if not kept:
         raise UserError(f"{plan.source}: no readable images (skipped {len(skipped)})")
 
     ids = [r.id for r in kept]
-    saved = SavedPositions.of_output(plan.cache_dir, plan.output, options_fingerprint(options, plan.weights_tag))
-    kept_map = None if options.fresh else saved.load(ids)
-    layouts, (cols, rows) = compute_layouts(layout_features(extracted.features, extracted.colour_blocks,
-                                                            options.features),
-                                            extracted.colours, folder_labels([r.rel for r in kept]), options,
-                                            kept_map, timer.stage)
-    try:
-        with timer.stage("atlas"):  # blur-grid neighbours share a sheet, so a zoomed-in view reads few sheets
-            levels, sheets, cells = write_atlases(extracted.thumbs, plan.output.parent,
-                                                  rel_prefix=atlas_folder(plan.output).name,
-                                                  cell_sizes=tuple(sorted(options.atlas_cells)),
-                                                  progress=options.progress,
-                                                  **_atlas_slots(previous, kept_map, ids, layouts["blur"], plan,
-                                                                 options))
-        doc = build_layout(generator_version=__version__,
-                           params=layout_params(options, plan, extracted.weights_tag, fingerprint),
-                           atlas_levels=levels, images=image_entries(kept, sheets, cells), cols=cols, rows=rows,
-                           layouts={name: layout.contract_entry() for name, layout in layouts.items()},
-                           skipped=skipped)
-        with timer.stage("write"):
-            saved.save(ids, {name: layout.map for name, layout in layouts.items()}, cols, rows)
-            write_layout(plan.output, doc)
-    except BaseException:
-        if current is not None:   # the layout on disk is unchanged: its sheets stay, this run's go
-            remove_unreferenced_sheets(plan.output, current)
-        raise
-    remove_unreferenced_sheets(plan.output, (current or set()) | named_sheets(doc, plan.output))
+    saved = SavedPositions.of_output(plan.cache_dir, plan.output,
+                                     options_fingerprint(options, plan.weights_tag, plan.recipe))
+    kept_map = None if options.fresh else saved.load(ids, plan.recipe.names)
+    layouts = lay_out(feature_set(extracted, options.features), plan.recipe, options.layout_params(), kept=kept_map,
+                      stage=timer.stage)
+    slots = _atlas_slots(previous, kept_map, ids, next(iter(layouts)), plan, options)
+
+    def save_map() -> None:
+        saved.save(ids, {layout.name: layout.map for layout in layouts}, layouts.cols, layouts.rows,
+                   layouts.recipe.dial_positions)
+
+    publish(plan.output, kept, extracted.thumbs, layouts, layout_params(options, plan, extracted.weights_tag, fingerprint),
+            skipped, options.atlas_cells, current=current, slots=slots, before_write=save_map, timer=timer,
+            progress=options.progress)
     return BuildSummary(output=plan.output, images=len(kept), seconds=timer.seconds,
                         computed=extracted.stats.get("computed", len(kept)),
                         cached=extracted.stats.get("cached", 0), skipped=skipped,
                         tsne=("from scratch" if kept_map is None
                               else f"incremental, {int(kept_map.new.sum())} new of {len(kept)}"),
-                        metrics={name: layout.metrics for name, layout in layouts.items()})
+                        metrics={layout.name: layout.metrics for layout in layouts})
 
 
-def _atlas_slots(previous: dict | None, kept_map: KeptMap | None, ids: list[str], blur: Layout, plan: BuildPlan,
+def publish(output: Path, images: list[ImageRecord], thumbs, layouts: LayoutSet, params: dict, skipped: list[dict],
+            atlas_cells: tuple[int, ...], *, current: set[str] | None, slots: dict,
+            before_write: Callable[[], None] = lambda: None, timer: StageTimer | None = None,
+            progress: bool = True) -> dict:
+    """Write `layouts` of `images` to `output` as one unit (call under embed.lock.build_lock(output)): the atlas
+    sheets of `thumbs` under new names, then `before_write()`, then the JSON atomically, then the removal of the
+    sheets that neither it nor the layout it replaced (whose sheets are `current`; None: keep every sheet)
+    names. On any failure the layout on disk stays as it was. Returns the document written."""
+    timer = timer or StageTimer()
+    try:
+        with timer.stage("atlas"):  # grid neighbours share a sheet, so a zoomed-in view reads few sheets
+            levels, sheets, cells = write_atlases(thumbs, output.parent, rel_prefix=atlas_folder(output).name,
+                                                  cell_sizes=tuple(sorted(atlas_cells)), progress=progress, **slots)
+        doc = build_layout(generator_version=__version__, params=params, atlas_levels=levels,
+                           images=image_entries(images, sheets, cells), cols=layouts.cols, rows=layouts.rows,
+                           layouts={layout.name: layout.contract_entry() for layout in layouts}, skipped=skipped)
+        with timer.stage("write"):
+            before_write()
+            write_layout(output, doc)
+    except BaseException:
+        if current is not None:   # the layout on disk is unchanged: its sheets stay, this run's go
+            remove_unreferenced_sheets(output, current)
+        raise
+    remove_unreferenced_sheets(output, (current or set()) | named_sheets(doc, output))
+    return doc
+
+
+def _atlas_slots(previous: dict | None, kept_map: KeptMap | None, ids: list[str], first: Layout, plan: BuildPlan,
                  options: BuildOptions) -> dict:
     """write_atlases' slot arguments: an incremental run continues the atlas of the layout file it replaces
-    (embed/atlas_reuse.py), new images in blur-grid order; otherwise every slot follows the blur grid."""
-    order = atlas_order(blur.map.grid)
+    (embed/atlas_reuse.py), new images in the first (colour) layout's grid order; otherwise every slot follows
+    that grid."""
+    order = atlas_order(first.grid)
     if kept_map is not None and previous is not None and previous["params"].get("fit") == options.fit:
         continued = continued_slots(previous, ids, order, plan.output.parent, atlas_folder(plan.output).name,
                                     tuple(sorted(options.atlas_cells)), CELLS_PER_SIDE)

@@ -12,7 +12,7 @@ import numpy as np
 
 from embed.fingerprint import stable_hash
 from embed.reduce import MIN_TSNE_POINTS, Projection
-from layoutfile import LAYOUTS, atomic_path
+from layoutfile import atomic_path
 
 MIN_KNOWN_SHARE = 0.5  # continue the saved map when at least this share of the images has a saved position
 
@@ -42,6 +42,7 @@ class KeptMap:
     cols: int
     grid_rows: int
     layouts: dict[str, MapLayout]
+    dial_positions: np.ndarray | None = None   # a dial's stops as the saved run spaced them
 
     @property
     def new(self) -> np.ndarray:
@@ -61,9 +62,11 @@ class SavedPositions:
         """The saved map of the layout written to `output`, under the options `options_key`."""
         return cls(cache_dir / "layouts" / f"{output.stem}-{stable_hash(str(output))[:12]}.npz", options_key)
 
-    def save(self, ids: list[str], layouts: dict[str, MapLayout], cols: int, rows: int) -> None:
-        """Write the image ids, the grid shape and every layout's map (atomically)."""
-        arrays = {"options": np.array(self.options_key), "ids": np.array(ids), "shape": np.array([cols, rows])}
+    def save(self, ids: list[str], layouts: dict[str, MapLayout], cols: int, rows: int,
+             dial_positions: tuple[float, ...] = ()) -> None:
+        """Write the image ids, the grid shape, every layout's map and a dial's stops (atomically)."""
+        arrays = {"options": np.array(self.options_key), "ids": np.array(ids), "shape": np.array([cols, rows]),
+                  "dial_positions": np.array(dial_positions, dtype=np.float64)}
         for name, layout in layouts.items():
             p = layout.projection
             arrays.update({f"{name}.xy": layout.xy, f"{name}.grid": layout.grid, f"{name}.matrix": layout.matrix,
@@ -75,8 +78,8 @@ class SavedPositions:
         with atomic_path(self.path) as tmp, tmp.open("wb") as f:
             np.savez(f, **arrays)
 
-    def load(self, ids: list[str]) -> KeptMap | None:
-        """The saved map looked up for `ids`; None when there is no usable file (missing, unreadable, from
+    def load(self, ids: list[str], names: list[str]) -> KeptMap | None:
+        """The saved map of the layouts `names` looked up for `ids`; None when there is no usable file (missing, unreadable, from
         other options or an older version) or fewer than MIN_KNOWN_SHARE of `ids` (or than MIN_TSNE_POINTS) are in it."""
         try:
             with np.load(self.path) as saved:
@@ -88,13 +91,14 @@ class SavedPositions:
                                            Projection(saved[f"{name}.mean"], _optional(saved, f"{name}.components"),
                                                       _optional(saved, f"{name}.scale")),
                                            saved[f"{name}.matrix"], saved[f"{name}.offset"], saved[f"{name}.box"])
-                           for name in LAYOUTS}
+                           for name in names}
+                dial_positions = saved["dial_positions"] if len(saved["dial_positions"]) else None
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None
         index = np.array([where.get(image_id, -1) for image_id in ids], dtype=np.int64)
         if (index >= 0).sum() < max(MIN_KNOWN_SHARE * len(ids), MIN_TSNE_POINTS):
             return None
-        return KeptMap(index, cols, rows, layouts)
+        return KeptMap(index, cols, rows, layouts, dial_positions)
 
 
 def _optional(saved, key: str) -> np.ndarray | None:

@@ -26,8 +26,9 @@ from tqdm import tqdm
 from embed.options import ExtractOptions
 from embed.scan import ImageReadError, open_image
 from embed.thumbs import FITS, square_thumbnail, thumb_source_side
-from layoutfile import (STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, printable,
+from layoutfile import (STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, layout_names, printable,
                         read_layout, tsne_world)
+from layoutfile.trust import trusted_source
 
 IN_MEMORY_PIXELS = 16384 * 16384  # ~1 GiB as a PIL RGB image
 JPEG_MAX_SIDE = 65500
@@ -48,24 +49,29 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str | None = None,
     its grid cell; "tsne" draws the t-SNE state as the sketch does: each image centred on its display
     position (`tsne_display`, else the raw map) fitted into the grid's box, `tsne_image_size` cells wide
     (else a cell; later images overlap earlier ones). Images are decoded from the originals in `source`
-    (default: the layout's params.source); the layout's image paths are confined below it, and only regular
-    files are read. Missing or unreadable originals (a FIFO among them) leave their place empty and are
-    reported in one warning. The output is written atomically (see the module docstring for sizes).
+    (default: the layout's params.source when trusted, layoutfile/trust.py); the layout's image paths are
+    confined below it, and only regular files are read. Missing or unreadable originals (a FIFO among them)
+    leave their place empty and are reported in one warning. The output is written atomically (see the module docstring for sizes).
     """
     doc = read_layout(layout_path)
-    names = list(doc["layouts"])
+    names = layout_names(doc)
     layout = names[0] if layout is None else layout
-    if layout not in names:
-        raise UserError(f"{layout_path}: no layout named {layout!r} (it has {', '.join(names)})")
+    if layout not in doc["layouts"]:
+        raise UserError(f"{layout_path}: no layout {layout!r}; it holds {', '.join(names)}")
     if state not in STATES:
         raise UserError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
     if fit not in FITS:
         raise UserError(f"unknown fit {fit!r}; choose one of {', '.join(FITS)}")
     if not 1 <= cell_px <= MAX_CELL_PX:
         raise UserError(f"poster cell size must be 1 to {MAX_CELL_PX} pixels, not {cell_px}")
-    source = source if source is not None else doc["params"].get("source")
+    if source is None:
+        recorded = doc["params"].get("source")
+        source = trusted_source(doc, layout_path)
+        if recorded and source is None:
+            raise UserError(f"{layout_path}: its image folder {printable(recorded)!r} is outside the layout's folder "
+                            f"and was not recorded by this user's embed; pass the originals' folder with --source")
     if not source or not Path(source).is_dir():
-        raise UserError(f"{layout_path}: image folder {str(source)!r} not found; "
+        raise UserError(f"{layout_path}: image folder {printable(str(source))!r} not found; "
                         f"pass the originals' folder with --source")
     source = Path(source)
 

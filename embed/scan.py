@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -30,6 +31,8 @@ DEFAULT_MAX_PIXELS = 178_956_970  # PIL's own decompression-bomb threshold
 _ROTATING_ORIENTATIONS = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _ID_CACHE_VERSION = 1  # bump when the id (hash) or the entry layout changes
 _CHUNK = 1 << 20  # bytes hashed at a time: any file size costs the same memory
+_SPECIAL_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"))
 # (last data marker, end marker) per format: a file whose last end marker comes before its last data is truncated
 _END_MARKERS = {"JPEG": (b"\xff\xda", b"\xff\xd9"), "PNG": (b"IDAT", b"IEND")}
 
@@ -68,7 +71,7 @@ def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: b
 
     Hidden files and folders are ignored, and so are the folders in `exclude` (a build's own output
     inside the images folder); symlinked folders are followed once (no loops). Only regular files are
-    read (a FIFO or device named like an image is skipped). File names that are not UTF-8 are kept
+    read: FIFOs, sockets and devices, whatever their names, are listed as skipped, never opened. File names that are not UTF-8 are kept
     losslessly as Python decodes them (PEP 383 surrogate escapes). Each
     candidate is header-checked (format, size, pixel limit, JPEG/PNG end marker) and hashed; a file
     with the same bytes as an earlier one is skipped as a duplicate. With `id_cache` (a JSON file,
@@ -82,7 +85,8 @@ def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: b
     if not root.is_dir():
         raise UserError(f"{root}: not a folder")
     root = root.resolve()
-    candidates = sorted(_walk(root, root, {os.path.realpath(folder) for folder in exclude}),
+    specials: list[Skipped] = []
+    candidates = sorted(_walk(root, root, {os.path.realpath(folder) for folder in exclude}, specials),
                         key=lambda rel_path: rel_path[0])
     if not candidates:
         raise UserError(f"{root}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
@@ -91,7 +95,7 @@ def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: b
     under_root = os.path.join(root, "")  # entries below the root that this scan does not see are dropped
     seen: dict[str, list] = {key: entry for key, entry in cached.items() if not key.startswith(under_root)}
     records: list[ImageRecord] = []
-    skipped: list[Skipped] = []
+    skipped: list[Skipped] = specials
     first_by_id: dict[str, str] = {}
     for rel, path in tqdm(candidates, desc="scan", unit="img", disable=not progress):
         try:
@@ -119,7 +123,7 @@ def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: b
     if not records:
         raise UserError(f"{root}: no readable images ({len(skipped)} skipped, e.g. "
                         f"{skipped[0].path}: {skipped[0].reason})")
-    return records, skipped
+    return records, sorted(skipped, key=lambda skip: skip.path)
 
 
 def open_image(path: Path, *, max_side: int | None = None, background: tuple[int, int, int] = (255, 255, 255),
@@ -147,8 +151,9 @@ def open_image(path: Path, *, max_side: int | None = None, background: tuple[int
     return img
 
 
-def _walk(folder: Path, root: Path, seen: set[str]) -> list[tuple[str, Path]]:
-    """(rel, path) of every non-hidden image-named file under `folder`, visiting each real folder once."""
+def _walk(folder: Path, root: Path, seen: set[str], specials: list[Skipped]) -> list[tuple[str, Path]]:
+    """(rel, path) of every non-hidden image-named regular file under `folder`, visiting each real folder once;
+    FIFOs, sockets and devices (whatever their names) are added to `specials`, never opened."""
     real = os.path.realpath(folder)
     if real in seen:
         return []
@@ -164,12 +169,20 @@ def _walk(folder: Path, root: Path, seen: set[str]) -> list[tuple[str, Path]]:
         path = folder / entry.name
         try:
             if entry.is_dir():  # follows symlinks; `seen` stops loops
-                found += _walk(path, root, seen)
-            elif entry.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
-                found.append((path.relative_to(root).as_posix(), path))
+                found += _walk(path, root, seen, specials)
+            elif entry.is_file():
+                if path.suffix.lower() in IMAGE_EXTENSIONS:
+                    found.append((path.relative_to(root).as_posix(), path))
+            elif (kind := special_kind(entry.stat().st_mode)) is not None:   # stat() of a broken link: OSError
+                specials.append(Skipped(path.relative_to(root).as_posix(), f"not a regular file ({kind})"))
         except OSError:
             continue
     return found
+
+
+def special_kind(mode: int) -> str | None:
+    """'a FIFO', 'a socket', 'a character device' or 'a block device' for such a file mode, else None."""
+    return next((name for test, name in _SPECIAL_KINDS if test(mode)), None)
 
 
 def _identify(path: Path, max_pixels: int) -> tuple[str, int, int]:

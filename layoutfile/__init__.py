@@ -19,7 +19,7 @@ from layoutfile.contract import build_layout, cell_origin, layout_arrays, read_l
 from layoutfile.display import display_arrays, fit_into_box, tsne_world
 from layoutfile.errors import LayoutFileError, UserError, WriteError
 from layoutfile.jsonfile import read_json_file
-from layoutfile.names import FORMAT, LAYOUTS, STATES, VERSION, toggle
+from layoutfile.names import FORMAT, LAYOUTS, STATES, VERSION, layout_names, toggle
 from layoutfile.paths import atlas_paths, confined, image_path
 from layoutfile.printable import printable
 from layoutfile.regular import NotRegularFileError, open_regular
@@ -28,7 +28,7 @@ from layoutfile.validate import validate_layout
 
 __all__ = ["FORMAT", "LAYOUTS", "STATES", "VERSION", "LayoutFileError", "NotRegularFileError", "UserError",
            "WriteError", "atlas_paths", "atomic_path", "build_layout", "cell_origin", "check_sheets", "confined",
-           "digest_bytes", "display_arrays", "file_digest", "fit_into_box", "image_path", "layout_arrays",
+           "digest_bytes", "display_arrays", "file_digest", "fit_into_box", "image_path", "layout_arrays", "layout_names",
            "open_regular", "printable",
            "read_json_file", "read_layout", "remove_stale_temp_files", "toggle", "tsne_world", "validate_layout",
            "write_bytes_atomic", "write_layout", "write_text_atomic"]

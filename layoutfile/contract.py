@@ -1,12 +1,12 @@
-"""The layout JSON file (contract version 2, docs/layout-format.md): build, write atomically, read, validate.
+"""The layout JSON file (contract version 3, docs/layout-format.md): build, write atomically, read, validate.
 
 embed writes it; the sketches read it through `read_layout`, so both sides share one validator
-(layoutfile/validate.py). Files of version 1 are read too.
+(layoutfile/validate.py). Files of versions 1 and 2 are read too. In memory, a read document's `layouts`
+is a dict name → entry in the file's layout order, whatever the version.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,15 +16,15 @@ import numpy as np
 from layoutfile.atomic import write_text_atomic
 from layoutfile.display import DISPLAY_KEY, SIZE_KEY
 from layoutfile.errors import LayoutFileError
-from layoutfile.jsonfile import read_json_file
-from layoutfile.names import FORMAT, GENERATOR, VERSION
-from layoutfile.validate import validate_layout
+from layoutfile.jsonfile import read_json_file, strict_json
+from layoutfile.names import FORMAT, GENERATOR, LAYOUTS, VERSION
+from layoutfile.validate import ORDER_KEY, validate_layout
 
 
 def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dict], images: list[dict],
                  cols: int, rows: int, layouts: dict[str, dict], skipped: list[dict]) -> dict:
-    """Assemble a contract document. `layouts[name]` holds label, tsne (N,2), grid (N,2), metrics and
-    optionally tsne_display (N,2) and tsne_image_size (layoutfile.display)."""
+    """Assemble a contract document. `layouts` maps each name, in order, to its label, tsne (N,2), grid (N,2),
+    metrics and optionally recipe (a free-form object), tsne_display (N,2) and tsne_image_size (layoutfile.display)."""
     doc = {
         "format": FORMAT,
         "version": VERSION,
@@ -34,12 +34,14 @@ def build_layout(*, generator_version: str, params: dict, atlas_levels: list[dic
         "atlas": {"levels": atlas_levels},
         "images": images,
         "grid": {"cols": int(cols), "rows": int(rows)},
+        ORDER_KEY: list(layouts),
         "layouts": {
             name: {
                 "label": layout["label"],
                 "tsne": np.round(np.asarray(layout["tsne"], dtype=float), 6).tolist(),
                 "grid": np.asarray(layout["grid"], dtype=int).tolist(),
                 "metrics": layout.get("metrics", {}),
+                **({"recipe": layout["recipe"]} if layout.get("recipe") is not None else {}),
                 **_display_entries(layout),
             }
             for name, layout in layouts.items()
@@ -67,14 +69,15 @@ def write_layout(path: str | os.PathLike, doc: dict) -> None:
     surrogate, PEP 383) as its `\\udcXX` escape, so such names survive the round trip exactly.
     """
     validate_layout(doc, source=str(path))
-    write_text_atomic(path, json.dumps(doc, separators=(",", ":")) + "\n")
+    write_text_atomic(path, strict_json(doc, path, separators=(",", ":")) + "\n")
 
 
 def read_layout(path: str | os.PathLike) -> dict:
     """Read and validate a layout file; raise LayoutFileError with a one-line reason on any problem.
 
     `params.source` (the images' folder) comes back as an absolute path, whether the file holds it
-    relative to its own folder (as embed writes it) or absolute.
+    relative to its own folder (as embed writes it) or absolute; `layouts` comes back in the layout order
+    (version 3: `layout_order`; versions 1 and 2: blur, combined).
     """
     path = Path(path)
     doc = read_json_file(path, "layout", LayoutFileError,
@@ -82,6 +85,8 @@ def read_layout(path: str | os.PathLike) -> dict:
     validate_layout(doc, source=str(path))
     if isinstance(doc["params"].get("source"), str):  # stored relative to the JSON's folder (or absolute)
         doc["params"]["source"] = os.path.normpath(path.resolve().parent / doc["params"]["source"])
+    order = doc.get(ORDER_KEY) or [*LAYOUTS, *(name for name in doc["layouts"] if name not in LAYOUTS)]
+    doc["layouts"] = {name: doc["layouts"][name] for name in order}
     return doc
 
 

@@ -1,4 +1,4 @@
-"""Check a decoded layout document against the contract (versions 1 and 2, docs/layout-format.md).
+"""Check a decoded layout document against the contract (versions 1 to 3, docs/layout-format.md).
 
 Every field's type and range is checked, paths are confined to their folders (layoutfile/paths.py) and
 sizes are bounded, so a broken or hostile file is one error line naming the file and the first problem,
@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from layoutfile.errors import LayoutFileError
-from layoutfile.names import FORMAT, LAYOUTS, VERSION
+from layoutfile.names import FORMAT, LAYOUTS, NAME_PATTERN, VERSION
 from layoutfile.paths import MAX_PATH_CHARS, path_problem
 from layoutfile.sheets import DIGEST_BYTES
 
@@ -29,6 +29,8 @@ MAX_FREE_DEPTH = 8           # nesting of the free-form fields (params, metrics,
 MAX_FREE_NODES = 100_000     # values in one free-form field
 TSNE_SLACK = 1e-6            # coordinates may stray this far outside [0, 1] (rounding)
 _DIGEST = re.compile(f"[0-9a-f]{{{2 * DIGEST_BYTES}}}")
+_NAME = re.compile(NAME_PATTERN)
+ORDER_KEY = "layout_order"   # version 3: the layouts' names in order
 
 
 def validate_layout(doc: Any, source: str = "layout") -> None:
@@ -92,6 +94,12 @@ class _Checker:
             self.fail(f"'atlas' names {n_sheets} sheets per level, more than its {n} images")
         cols, rows = self.grid(doc["grid"], n)
         self.layouts(doc["layouts"], n, cols, rows)
+        if version >= 3:
+            self.order(doc.get(ORDER_KEY), doc["layouts"])
+        else:   # versions 1 and 2 hold exactly the two original layouts
+            for name in LAYOUTS:
+                if name not in doc["layouts"]:
+                    self.fail(f"layout '{name}' is missing or lacks tsne/grid")
         self.skipped(doc["skipped"])
 
     def object_at(self, where: str, value: Any) -> dict:
@@ -229,13 +237,14 @@ class _Checker:
         layouts = self.object_at("layouts", layouts)
         if len(layouts) > MAX_LAYOUTS:
             self.fail(f"'layouts' has more than {MAX_LAYOUTS} entries")
-        for name in LAYOUTS:
-            layout = layouts.get(name)
-            if not isinstance(layout, dict) or not {"tsne", "grid"} <= layout.keys():
-                self.fail(f"layout '{name}' is missing or lacks tsne/grid")
+        if not layouts:
+            self.fail("'layouts' is empty")
         for name, layout in layouts.items():
             where = f"layouts.{name}"
-            layout = self.object_at(where, layout)
+            if not isinstance(layout, dict) or not {"tsne", "grid"} <= layout.keys():
+                self.fail(f"layout {_short(name)} is missing or lacks tsne/grid")
+            if "recipe" in layout:
+                self.free(f"{where}.recipe", self.object_at(f"{where}.recipe", layout["recipe"]))
             if "label" in layout:
                 self.text_at(f"{where}.label", layout["label"])
             self.free(f"{where}.metrics", self.object_at(f"{where}.metrics", layout.get("metrics", {})))
@@ -248,6 +257,16 @@ class _Checker:
                 if not (isinstance(size, (int, float)) and not isinstance(size, bool) and np.isfinite(size)
                         and size > 0):
                     self.fail(f"layout '{name}': tsne_image_size must be a positive number, not {_short(size)}")
+
+    def order(self, order: Any, layouts: dict) -> None:
+        """Version 3: `layout_order` names every layout once, each name of the allowed form."""
+        order = self.list_at(ORDER_KEY, order, MAX_LAYOUTS)
+        if sorted(map(str, order)) != sorted(layouts) or len(set(map(str, order))) != len(order):
+            self.fail(f"'{ORDER_KEY}' must name every layout once, not {_short(order)}")
+        for name in order:
+            if not isinstance(name, str) or not _NAME.fullmatch(name):
+                self.fail(f"layout name {_short(name)} must be 1 to 40 of a-z, 0-9, '_' and '-' (starting with a "
+                          "letter or digit)")
 
     def array(self, where: str, value: Any, n: int, kinds: str) -> np.ndarray:
         """`value` as an (n, 2) array of numbers whose numpy kind is in `kinds`."""

@@ -21,7 +21,7 @@ from layoutfile import UserError, printable
 from sketches.lib.installation import prepare_installation
 from sketches.lib.layout import load_layout
 from sketches.lib.look import add_look_options, check_layout, look_options, make_look
-from sketches.lib.options import window_size
+from sketches.lib.options import check_frame_size, window_size
 from sketches.lib.preflight import require_display_and_java
 from sketches.lib.stop import StopOnSignal, exit_now
 
@@ -50,9 +50,12 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     """Parse options and check everything that can fail before Java starts; exit 2 with one line if not."""
     args = parse_args(argv)
     try:
+        if not args.fullscreen or args.snapshot:
+            check_frame_size(args.width, args.height)
         args.doc = load_layout(args.layout_file)
         args.installation = (None if args.install is None
-                             else prepare_installation(args.install or None, args.layout_file))
+                             else prepare_installation(args.install or None, args.layout_file,
+                                                       tuple(args.doc["layouts"])))
         if args.installation:   # the command line's look keys override the config file's
             args.look = make_look(look_options(args), None, args.installation.config.look)
         check_layout(args.look, args.doc, str(args.layout_file))
@@ -65,7 +68,8 @@ def prepare(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Check the input, display and Java, run the sketch, then end the process with its exit status:
-    0 when it was quit (a key, OSC /gallery/quit, SIGTERM or SIGINT), 1 after a crash, 2 on bad input."""
+    0 when it was quit (a key, OSC /gallery/quit, SIGTERM or SIGINT) or the snapshot is written, 1 after a crash
+    or a snapshot not written, 2 on bad input."""
     stop = StopOnSignal()
     args = prepare(sys.argv[1:] if argv is None else argv)
     from sketches.gallery_sketch import Gallery, InstalledGallery, window_colour   # imports py5: starts Java
@@ -80,6 +84,10 @@ def main(argv: list[str] | None = None) -> NoReturn:
     elif sketch.error:
         print(f"error: {sketch.error}", file=sys.stderr)
         status = 2
+    elif args.snapshot and not sketch.snapshot_saved:   # e.g. the window could not be made: never 0 without the file
+        print(f"error: {printable(args.snapshot)}: snapshot not written (the sketch stopped before drawing it)",
+              file=sys.stderr)
+        status = 1
     exit_now(status)
 
 

@@ -12,8 +12,11 @@ from pathlib import Path
 import py5
 
 from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
+from layoutfile.trust import trusted_source
+from sketches.lib.gltexture import max_texture_size
 from sketches.lib.installation import InstallationMixin
 from sketches.lib.look import Look
+from sketches.lib.options import check_frame_size
 from sketches.lib.original import OriginalLoader
 from sketches.lib.overlay import panel_position, wrap_text
 from sketches.lib.scene import Scene
@@ -50,6 +53,7 @@ class Gallery(py5.Sketch):
         self.hover_cell_sharp = False                  # the panel shows the atlas's sharpest cell
         self.drag_from = (0, 0)
         self.screenshot_due = False
+        self.snapshot_saved = False   # --snapshot: whether the file was written
 
     def now(self) -> float:
         """Animation time in seconds."""
@@ -66,6 +70,7 @@ class Gallery(py5.Sketch):
 
     def setup(self):
         try:
+            check_frame_size(self.pixel_width, self.pixel_height, max_texture_size(), card=True, memory=False)
             layout, state = self.look.start(self.args.doc)
             self.scene = Scene(self, self.args.doc, self.args.layout_file, layout, state, self.look)
         except UserError as exc:
@@ -91,6 +96,7 @@ class Gallery(py5.Sketch):
         if self.args.snapshot:
             if self.scene.is_sharp() or self.frame_count >= SNAPSHOT_MAX_FRAMES:
                 self.save_snapshot(self.args.snapshot)
+                self.snapshot_saved = True
                 self.exit_sketch()
             return
         self.draw_hover()
@@ -152,8 +158,10 @@ class Gallery(py5.Sketch):
 
     @property
     def hover_file(self) -> Path | None:
-        """The original file of the image under the mouse."""
-        return None if self.hover is None else image_path(self.scene.doc, self.hover)
+        """The original file of the image under the mouse (None where the layout's image folder is not trusted:
+        layoutfile/trust.py)."""
+        root = None if self.hover is None else trusted_source(self.scene.doc, self.args.layout_file)
+        return None if root is None else image_path(self.scene.doc, self.hover, root)
 
     # --- overlays ----------------------------------------------------------------------------
     @property

@@ -20,16 +20,19 @@ import argparse
 import dataclasses
 import sys
 import time
+import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from tqdm import tqdm
 
 from layoutfile import UserError, printable
 from sketches.lib.layout import load_layout
 from sketches.lib.look import add_look_options, look_options, make_look
-from sketches.lib.options import window_size
+from sketches.lib.options import check_frame_size, window_size
 from sketches.lib.playlist import load_playlist
 from sketches.lib.preflight import require_display_and_java
+from sketches.lib.stop import exit_now
 from sketches.lib.video import Mp4Writer, PngSequenceWriter, frame_count
 
 
@@ -77,6 +80,7 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     """Parse options and check every input before Java starts; exit 2 with one line on a problem."""
     args = parse_args(argv)
     try:
+        check_frame_size(args.width, args.height)
         args.doc = load_layout(args.layout_file)
         args.playlist_data = load_playlist(args.playlist)
         require_display_and_java()
@@ -92,12 +96,33 @@ def prepare(argv: list[str]) -> argparse.Namespace:
 
 
 class RecordingFailed(Exception):
-    """The recorder stopped before writing every frame."""
+    """The recorder stopped before writing every frame (`status`: the exit status it ends with)."""
+
+    def __init__(self, message: str, status: int = 1):
+        super().__init__(message)
+        self.status = status
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Check the input, display and Java, record, then end the process: 0 when every frame was written, 1 when
+    the recording failed, 2 on bad input. The process ends without the JVM's teardown (sketches/lib/stop.py),
+    which could hang once a sketch had failed."""
+    try:
+        status = record(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:             # a one-line error before Java (or --help)
+        status = exc.code if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        print("record: interrupted", file=sys.stderr)
+        status = 130
+    except BaseException:                 # a crash: its traceback, and still an end (never a hang)
+        traceback.print_exc()
+        status = 1
+    exit_now(status)
+
+
+def record(argv: list[str]) -> int:
     """Check the input, display and Java, then record; return the exit status."""
-    args = prepare(sys.argv[1:] if argv is None else argv)
+    args = prepare(argv)
     from sketches.recorder_sketch import Recorder   # imports py5, which starts Java
 
     started = time.perf_counter()
@@ -108,13 +133,13 @@ def main(argv: list[str] | None = None) -> int:
             recorder = Recorder(args, sink, progress)
             recorder.run_sketch(block=True)
             if recorder.error:
-                raise RecordingFailed(recorder.error)
+                raise RecordingFailed(recorder.error, recorder.error_status)
             if sink.frames_written != args.frames:
                 raise RecordingFailed(f"stopped after {sink.frames_written} of {args.frames} frames")
     except RecordingFailed as exc:
         kept = f"the frames so far are in {args.output}" if args.png else f"{args.output} not written"
         print(f"error: recording failed ({kept}): {exc}", file=sys.stderr)
-        return 1
+        return exc.status
     elapsed = time.perf_counter() - started
     print(f"record: wrote {args.output}: {args.frames} frames of {args.width}x{args.height} at {args.fps:g} fps "
           f"({args.frames / args.fps:.2f} s of video) in {elapsed:.1f} s ({args.frames / elapsed:.1f} frames/s)")
@@ -122,4 +147,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -13,6 +13,8 @@ import py5
 from tqdm import tqdm
 
 from layoutfile import UserError
+from sketches.lib.gltexture import max_texture_size
+from sketches.lib.options import check_frame_size
 from sketches.lib.playlist import PlaylistPlayer, apply_moves
 from sketches.lib.look import Look
 from sketches.lib.scene import Scene
@@ -29,6 +31,7 @@ class Recorder(py5.Sketch):
         self.args, self.sink, self.progress = args, sink, progress
         self.player = PlaylistPlayer(args.playlist_data)
         self.error: str | None = None
+        self.error_status = 1   # 2 when the error is the user's input (a size this graphics card cannot draw)
         self.warned_blurry = False
 
     def settings(self):
@@ -39,11 +42,12 @@ class Recorder(py5.Sketch):
         self.frame_rate(1000)   # as fast as possible: time comes from the frame number
         first = self.args.playlist_data.steps[0]
         try:
+            check_frame_size(self.pixel_width, self.pixel_height, max_texture_size(), card=True, memory=False)
             self.look = getattr(self.args, "look", None) or Look()
             self.scene = Scene(self, self.args.doc, self.args.layout_file, first.layout, first.state, self.look)
             self.title = TitleLine(self, self.look)
         except UserError as exc:
-            self.fail(str(exc))
+            self.fail(str(exc), status=exc.exit_status)
             return
         apply_moves(self.scene, self.player.start(0.0))
 
@@ -87,6 +91,6 @@ class Recorder(py5.Sketch):
             time.sleep(0.005)
             self.scene.detail.last_rebuild = float("-inf")   # repack now: `now` stands still within a frame
 
-    def fail(self, message: str) -> None:
-        self.error = message
+    def fail(self, message: str, status: int = 1) -> None:
+        self.error, self.error_status = message, status
         self.exit_sketch()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -36,6 +37,13 @@ class Tmpfs:
     def unmount_all(self) -> None:
         for folder in reversed(self.mounted):
             subprocess.run(["umount", "-l", str(folder)], capture_output=True, timeout=30)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_config_home(tmp_path_factory):
+    """Builds sign their sources with a key in $XDG_CONFIG_HOME (layoutfile/trust.py): the tests' own, never the
+    user's; subprocesses inherit it."""
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
 
 
 @pytest.fixture

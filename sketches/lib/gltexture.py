@@ -24,6 +24,11 @@ import numpy as np
 GL_TEXTURE_MAX_LEVEL = 0x813D   # not among PGL's constants
 
 
+def max_texture_size() -> int:
+    """The running graphics card's largest texture side (known once the sketch's GL context exists)."""
+    return int(jpype.JClass("processing.opengl.PGraphicsOpenGL").maxTextureSize)
+
+
 def mip_levels(rgb: np.ndarray, count: int) -> list[np.ndarray]:
     """`count` levels of an (H, W, 3) uint8 picture as contiguous RGBA: the picture, then 2 × 2 box averages.
 

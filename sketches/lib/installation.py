@@ -20,7 +20,7 @@ from layoutfile import LAYOUTS, STATES, toggle
 from sketches.lib.install_config import InstallConfig, load_install_config
 from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist
 from sketches.lib.reload import LayoutWatcher
-from sketches.lib.remote import TOGGLE, Command, RemoteControl
+from sketches.lib.remote import NEXT, PREVIOUS, TOGGLE, Command, RemoteControl
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,14 @@ def log_startup_facts(sketch: Any, doc: dict, layout_path: Path) -> None:
 class Installation:
     """Drives a Scene unattended: playlist loop, visitor idle resume, OSC commands, hot reload, fps log."""
 
-    def __init__(self, config: InstallConfig, layout_path: str | os.PathLike):
+    def __init__(self, config: InstallConfig, layout_path: str | os.PathLike, layouts: tuple[str, ...] = LAYOUTS):
         self.config = config
         self.layout_path = Path(layout_path)
         self.player = PlaylistPlayer(load_playlist(config.playlist), config.idle_seconds)
         # listening starts here, before the sketch, so that a port in use is a one-line error
-        self.remote = None if config.osc_port is None else RemoteControl(config.osc_host, config.osc_port)
+        self.remote = (None if config.osc_port is None
+                       else RemoteControl(config.osc_host, config.osc_port, layouts=layouts))
+        self._commands = 0   # remote commands carried out since the last fps line
         self.watcher: LayoutWatcher | None = None
         self.sketch: Any = None
         self.scene: Any = None
@@ -100,6 +102,8 @@ class Installation:
         doc = self.watcher.poll(now)
         if doc is not None:
             self.scene.replace_layout(doc, fit=True)
+            if self.remote is not None:
+                self.remote.layouts = tuple(doc["layouts"])
         visitor_was_here = self.player.waiting_for_idle
         apply_moves(self.scene, self.player.update(now))
         if visitor_was_here and not self.player.waiting_for_idle:
@@ -111,11 +115,20 @@ class Installation:
         self.player.interrupt(now)
 
     def apply(self, command: Command, now: float) -> None:
-        """Carry out one remote command (layout / state / loop / next / quit)."""
-        log.info("remote: %s %s", command.name, command.value or "")
+        """Carry out one remote command (layout / state / loop / next / quit). Each is logged at DEBUG and
+        counted in the next fps line (a flood of commands must not flood the log); quit at INFO."""
+        log.log(logging.INFO if command.name == "quit" else logging.DEBUG, "remote: %s %s", command.name,
+                command.value or "")
+        self._commands += 1
         scene, player = self.scene, self.player
         if command.name == "layout":
-            layout = toggle(scene.layout, LAYOUTS) if command.value == TOGGLE else command.value
+            names = tuple(scene.doc["layouts"])
+            steps = {TOGGLE: 1, NEXT: 1, PREVIOUS: -1}
+            layout = (names[(names.index(scene.layout) + steps[command.value]) % len(names)]
+                      if command.value in steps else command.value)
+            if layout not in names:   # named before a reload took that layout away
+                log.warning("remote: layout %s is not in the layout file (any more): ignored", layout)
+                return
             scene.go_to(layout, scene.state, now)
             player.interrupt(now)
         elif command.name == "state":
@@ -143,19 +156,22 @@ class Installation:
         self._frames += 1
         elapsed = now - self._fps_since
         if elapsed >= self.config.fps_log_interval:
-            log.info("fps %.1f (%d frames in %.0f s), resident memory %.0f MiB", self._frames / elapsed,
-                     self._frames, elapsed, self._process.memory_info().rss / 2**20)
-            self._frames, self._fps_since = 0, now
+            log.info("fps %.1f (%d frames in %.0f s), resident memory %.0f MiB, %d remote commands",
+                     self._frames / elapsed, self._frames, elapsed, self._process.memory_info().rss / 2**20,
+                     self._commands)
+            self._frames, self._fps_since, self._commands = 0, now, 0
 
 
-def prepare_installation(config_path: str | os.PathLike | None, layout_path: str | os.PathLike) -> Installation:
-    """Read the config and playlist, open the log file and the OSC port, before the sketch starts.
+def prepare_installation(config_path: str | os.PathLike | None, layout_path: str | os.PathLike,
+                         layouts: tuple[str, ...] = LAYOUTS) -> Installation:
+    """Read the config and playlist, open the log file and the OSC port (accepting `layouts` by name), before
+    the sketch starts.
 
     Raises UserError (one line) on a bad config or playlist, or an OSC port in use.
     """
     config = load_install_config(config_path)
     setup_logging(config.log_file)
-    return Installation(config, layout_path)
+    return Installation(config, layout_path, layouts)
 
 
 QUIT_KEYS = "Ctrl+Shift+Q"   # the only key combination that ends an installation (Esc does not)

@@ -3,15 +3,19 @@
 A server thread decodes messages into `Command`s and queues them; the sketch takes them with
 `poll()` in draw(), so every change to the scene happens on the sketch thread. Addresses:
 
-    /gallery/layout  blur | combined | toggle    switch layout (keeps t-SNE/grid state)
+    /gallery/layout  NAME | toggle | next | previous   switch layout (keeps t-SNE/grid state); NAME is one
+                                                       of the layouts the RemoteControl was given
     /gallery/state   tsne | grid | toggle        fly to t-SNE positions or grid cells
     /gallery/loop    play | pause                start/stop the attract loop
     /gallery/next                                skip to the next playlist step
     /gallery/quit                                end the show (exit status 0)
 
-Messages with another address or argument are dropped with a logged warning; packets that are not OSC
-or cannot be decoded are dropped the same way, never with a traceback. Bundles are handled at once,
-whatever their timetag. At most QUEUE_SIZE commands wait for the sketch: in a flood the oldest are
+Addresses are compared as plain strings: OSC address patterns (`*`, `?`, `[]`, `{}`) are not expanded,
+so an address holding any of `*?[]{}!,` is dropped with a warning before any handler is looked up (python-osc
+turns each `*` into a regex that can backtrack for minutes, holding the interpreter lock; and
+`/gallery/q*` would match `/gallery/quit`). Messages with another address or argument are dropped with a
+logged warning; packets that are not OSC or cannot be decoded are dropped the same way, never with a
+traceback. Bundles are handled at once, whatever their timetag. At most QUEUE_SIZE commands wait for the sketch: in a flood the oldest are
 dropped (the latest commands win). Warnings are logged at most WARNINGS_PER_WINDOW per WARNING_WINDOW
 seconds; the ones left out are counted in the next.
 """
@@ -32,15 +36,11 @@ from layoutfile import LAYOUTS, STATES, UserError, printable
 
 log = logging.getLogger(__name__)
 
-TOGGLE = "toggle"
-COMMAND_VALUES: dict[str, tuple[str, ...]] = {
-    "layout": (*LAYOUTS, TOGGLE),
-    "state": (*STATES, TOGGLE),
-    "loop": ("play", "pause"),
-    "next": (),
-    "quit": (),
-}
+TOGGLE, NEXT, PREVIOUS = "toggle", "next", "previous"
+LAYOUT_STEPS = (TOGGLE, NEXT, PREVIOUS)   # /gallery/layout values that name no layout; they win over a layout's name
+COMMANDS = ("layout", "state", "loop", "next", "quit")
 ADDRESS_PREFIX = "/gallery/"
+PATTERN_CHARACTERS = frozenset("*?[]{}!,")   # OSC address-pattern syntax: never expanded here
 QUEUE_SIZE = 256
 WARNINGS_PER_WINDOW = 20
 WARNING_WINDOW = 10.0
@@ -78,12 +78,24 @@ class _Warnings:
 
 
 class _SafeDispatcher(Dispatcher):
-    """python-osc's dispatcher without its two hazards: a packet it cannot decode (e.g. a string that is not
-    UTF-8) raises from the server thread, and a bundle timed in the future blocks that thread until then."""
+    """python-osc's dispatcher without its hazards: an address is looked up as a plain string (python-osc
+    expands OSC patterns into regexes that can backtrack for minutes), a packet it cannot decode (e.g. a
+    string that is not UTF-8) raises from the server thread, and a bundle timed in the future blocks that
+    thread until then."""
 
     def __init__(self, warn: _Warnings):
         super().__init__(strict_timing=False)
         self._warn = warn
+
+    def handlers_for_address(self, address_pattern: str):
+        """The handlers mapped to exactly `address_pattern`, else the default handler; none for a pattern."""
+        if not PATTERN_CHARACTERS.isdisjoint(address_pattern):
+            self._warn("OSC %s: address patterns are not accepted, ignored", printable(address_pattern[:100]))
+            return []
+        handlers = self._map.get(address_pattern)
+        if handlers:
+            return list(handlers)
+        return [] if self._default_handler is None else [self._default_handler]
 
     def call_handlers_for_packet(self, data: bytes, client_address: tuple[str, int]) -> list:
         try:
@@ -111,13 +123,18 @@ class _SafeServer(BlockingOSCUDPServer):
 
 
 class RemoteControl:
-    """OSC server on a background thread; `poll()` returns the commands received since the last poll."""
+    """OSC server on a background thread; `poll()` returns the commands received since the last poll.
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 9000):
+    `layouts` are the names `/gallery/layout NAME` accepts (besides toggle, next and previous); set the
+    attribute when the shown layout file changes.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 9000, layouts: tuple[str, ...] = LAYOUTS):
+        self.layouts = tuple(layouts)
         self._queue: collections.deque[Command] = collections.deque(maxlen=QUEUE_SIZE)
         self._warn = _Warnings()
         dispatcher = _SafeDispatcher(self._warn)
-        for name in COMMAND_VALUES:
+        for name in COMMANDS:
             dispatcher.map(ADDRESS_PREFIX + name, self._receive, name)
         dispatcher.set_default_handler(self._unknown)
         try:
@@ -153,9 +170,14 @@ class RemoteControl:
             self._warn("OSC commands arrive faster than the sketch takes them: dropped the oldest of %d", QUEUE_SIZE)
         self._queue.append(command)   # a full deque drops its oldest entry
 
+    def allowed(self, name: str) -> tuple[str, ...]:
+        """The values command `name` takes (none: it takes no argument)."""
+        return {"layout": (*self.layouts, *LAYOUT_STEPS), "state": (*STATES, TOGGLE),
+                "loop": ("play", "pause")}.get(name, ())
+
     def _receive(self, address: str, bound: list, *args: object) -> None:
         name = bound[0]
-        allowed = COMMAND_VALUES[name]
+        allowed = self.allowed(name)
         if not allowed:
             if args:
                 self._warn("OSC %s takes no argument, got %s: ignored", address, reprlib.repr(args))
@@ -164,7 +186,8 @@ class RemoteControl:
             return
         value = str(args[0]).lower() if len(args) == 1 and isinstance(args[0], str) else None
         if value not in allowed:
-            self._warn("OSC %s needs one of %s, got %s: ignored", address, "|".join(allowed), reprlib.repr(args))
+            self._warn("OSC %s needs one of %s, got %s: ignored", address, printable("|".join(allowed))[:200],
+                       reprlib.repr(args))
             return
         self._put(Command(name, value))
 

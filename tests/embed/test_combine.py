@@ -1,10 +1,19 @@
-"""Features of the original and colour blocks → the blur and combined layouts' feature matrices (RECIPE)."""
+"""A recipe's ingredients → a layout's feature matrix (embed/combine.py), with the default recipe's two layouts."""
 
 import numpy as np
 import pytest
 
-from embed.combine import layout_features, scaled_block
-from embed.options import RECIPE
+from embed.combine import recipe_matrix, scaled_block
+from embed.featureset import FeatureSet
+from embed.options import COLOUR_BLOCKS
+from embed.recipe import DEFAULT_COMBINED_COLOUR, default_recipe
+
+
+def default_matrices(features, colour, kind):
+    """{'blur': …, 'combined': …}: the default recipe's matrices at the colour levels of `colour`."""
+    recipe = default_recipe(tuple(colour))
+    feature_set = FeatureSet({0.0: features}, colour, network_kind=kind)
+    return {layout.name: recipe_matrix(layout, feature_set) for layout in recipe.layouts}
 
 
 def test_each_block_carries_its_weight_whatever_its_width_and_scale():
@@ -36,21 +45,22 @@ def test_unit_rows_ignore_each_images_feature_magnitude():
 def test_blur_layout_is_colour_only_and_combined_is_objects_first():
     rng = np.random.default_rng(3)
     features = np.abs(rng.normal(size=(60, 40)))
-    colour = {8.0: rng.normal(size=(60, RECIPE.colour_dims)) * 20}
-    out = layout_features(features, colour, "cnn")
-    assert out["blur"].shape == (60, RECIPE.colour_dims)
+    colour = {8.0: rng.normal(size=(60, COLOUR_BLOCKS.dims)) * 20}
+    out = default_matrices(features, colour, "cnn")
+    assert out["blur"].shape == (60, COLOUR_BLOCKS.dims)
     assert out["blur"].var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)
     mean_colour = out["blur"][:, :3]   # the 1×1 grid: as much weight as the 4×4 grid
     assert mean_colour.var(axis=0).sum() == pytest.approx(0.5, rel=1e-3)
-    objects, colour_part = out["combined"][:, :40], out["combined"][:, 40:]
+    objects, colour_part = out["combined"][:, :40], out["combined"][:, 40:]   # the network first, then colour
     assert objects.var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)
-    assert colour_part.var(axis=0).sum() == pytest.approx(RECIPE.combined_colour_weight, rel=1e-3)
-    np.testing.assert_allclose(colour_part, out["blur"] * np.sqrt(RECIPE.combined_colour_weight), atol=1e-5)
+    assert colour_part.var(axis=0).sum() == pytest.approx(DEFAULT_COMBINED_COLOUR, rel=1e-3)
+    np.testing.assert_allclose(colour_part, out["blur"] * np.sqrt(DEFAULT_COMBINED_COLOUR), atol=1e-5)
 
 
 def test_every_blur_level_shares_the_colour_weight():
     rng = np.random.default_rng(4)
-    colour = {r: rng.normal(size=(30, RECIPE.colour_dims)) for r in (4.0, 16.0)}
-    out = layout_features(rng.normal(size=(30, 8)), colour, "lab")
-    assert out["blur"].shape == (30, 2 * RECIPE.colour_dims)
-    assert out["blur"][:, :RECIPE.colour_dims].var(axis=0).sum() == pytest.approx(0.5, rel=1e-3)
+    colour = {r: rng.normal(size=(30, COLOUR_BLOCKS.dims)) for r in (4.0, 16.0)}
+    out = default_matrices(rng.normal(size=(30, 8)), colour, "lab")
+    assert out["blur"].shape == (30, 2 * COLOUR_BLOCKS.dims)
+    assert out["blur"][:, :3].var(axis=0).sum() == pytest.approx(0.25, rel=1e-3)   # 4 blocks: mean and grid × 2
+    assert out["blur"].var(axis=0).sum() == pytest.approx(1.0, rel=1e-3)

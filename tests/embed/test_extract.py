@@ -20,7 +20,7 @@ from embed.blur import blur_square
 from embed.cache import RowStore
 from embed.extract import extract
 from embed.models import srgb_to_lab
-from embed.options import RECIPE, ExtractOptions
+from embed.options import COLOUR_BLOCKS, ExtractOptions
 from embed.scan import scan_folder
 from embed.thumbs import square_thumbnail
 from layoutfile import UserError
@@ -68,7 +68,7 @@ def test_cnn_features_thumbnails_and_colours_have_the_right_shapes_and_values(ma
     assert out.thumbs.shape == (5, 32, 32, 3) and out.thumbs.dtype == np.uint8
     assert out.features.shape == (5, 512) and out.features.dtype == np.float32
     assert sorted(out.colour_blocks) == [0, 2, 8, 32]
-    assert all(b.shape == (5, RECIPE.colour_dims) and b.dtype == np.float32 for b in out.colour_blocks.values())
+    assert all(b.shape == (5, COLOUR_BLOCKS.dims) and b.dtype == np.float32 for b in out.colour_blocks.values())
     assert out.weights_tag == "random:seed0"
     for i, (_, colour) in enumerate(made):  # solid images: every thumbnail pixel and every grid cell is the colour
         assert np.abs(out.thumbs[i].astype(int) - colour).max() <= 1
@@ -142,11 +142,11 @@ def test_new_blur_level_computes_only_that_level(make_images, tmp_path, no_netwo
 
     out = extract(records, cache, replace(LAB, blur_radii=(0, 4, 8)))
 
-    assert sorted(out.colour_blocks) == [0, 4, 8] and out.colour_blocks[4].shape == (4, RECIPE.colour_dims)
+    assert sorted(out.colour_blocks) == [0, 4, 8] and out.colour_blocks[4].shape == (4, COLOUR_BLOCKS.dims)
     assert out.features.shape == (4, 192)   # the 8×8 Lab grid of the original
     assert {p: p.stat().st_size for p in sizes} == sizes  # nothing appended to the old stores
     [new_store] = cache.glob("colour-blocks_*_r4_*")
-    assert RowStore(new_store, dtype=np.float32).shape == (RECIPE.colour_dims,)
+    assert RowStore(new_store, dtype=np.float32).shape == (COLOUR_BLOCKS.dims,)
 
 
 def test_lab_kind_needs_no_network_and_sees_colour(make_images, tmp_path, no_network_build):
@@ -202,7 +202,7 @@ KILLED_RUN = """
 import sys
 from pathlib import Path
 from embed.extract import extract
-from embed.options import RECIPE, ExtractOptions
+from embed.options import COLOUR_BLOCKS, ExtractOptions
 from embed.scan import scan_folder
 records = scan_folder(Path(sys.argv[1]), progress=False)[0]
 extract(records, sys.argv[2], ExtractOptions(model="mobilenet_v3_small", weights="random", kind="cnn", device="cpu",

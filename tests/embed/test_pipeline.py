@@ -13,6 +13,7 @@ from embed.cli import main
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
 from layoutfile import display_arrays, layout_arrays, read_layout
+from layoutfile.trust import trusted_source
 
 FAMILIES = {"red": (210, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 200), "yellow": (235, 210, 40),
             "purple": (140, 50, 160)}
@@ -67,6 +68,7 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
     assert set(skipped) == {"broken/empty.jpg", "broken/notes.png"}
     assert all(reason for reason in skipped.values())
     assert doc["params"]["source"] == str(images.resolve())
+    assert trusted_source(doc, out) == images.resolve()   # signed by this user's embed: poster needs no --source
     for level in doc["atlas"]["levels"]:
         for rel in level["files"]:
             assert (out.parent / rel).is_file()
@@ -242,3 +244,44 @@ def test_other_options_or_mostly_new_images_lay_out_from_scratch_and_removed_ima
         Image.new("RGB", (64, 48), (60 + 8 * i,) * 3).save(images / "grey" / f"grey_{i}.png")
     assert main([str(images), "-o", str(out), "--perplexity", "10", *BUILD_ARGS]) == 0
     assert "t-SNE: from scratch" in capsys.readouterr().out
+
+
+def test_a_three_stop_dial_is_one_file_whose_layouts_continue_incrementally(tmp_path, capsys):
+    images, out = tmp_path / "images", tmp_path / "out" / "dial.json"
+    family_of = write_family_images(images)
+    assert main([str(images), "-o", str(out), "--stops", "3", *BUILD_ARGS]) == 0
+    doc = read_layout(out)
+    assert list(doc["layouts"]) == ["blur", "stop-2", "combined"] and doc["version"] == 3
+    positions = [doc["layouts"][name]["metrics"]["dial_position"] for name in doc["layouts"]]
+    assert positions[0] == 0 and 0 < positions[1] < 1 and positions[2] == 1
+    network_weights = [sum(i["weight"] for i in doc["layouts"][name]["recipe"]["ingredients"]
+                           if i["kind"] == "network") for name in doc["layouts"]]
+    assert network_weights[0] == 0 and network_weights[1] == pytest.approx(positions[1], abs=1e-6)
+    assert all("change_from_previous" in doc["layouts"][name]["metrics"] for name in ("stop-2", "combined"))
+    before = {name: tsne_positions(out, name) for name in doc["layouts"]}
+    capsys.readouterr()
+
+    img = Image.new("RGB", (72, 56), (200, 60, 50))
+    ImageDraw.Draw(img).ellipse([10, 8, 60, 50], fill=(225, 30, 35))
+    img.save(images / "red" / "red_new.png")
+    assert main([str(images), "-o", str(out), "--stops", "3", *BUILD_ARGS]) == 0
+    assert "t-SNE: incremental, 1 new of 41" in capsys.readouterr().out
+    after = read_layout(out)
+    assert [after["layouts"][n]["metrics"]["dial_position"] for n in after["layouts"]] == positions   # kept
+    for name in before:
+        moved = [np.linalg.norm(tsne_positions(out, name)[rel] - xy) for rel, xy in before[name].items()]
+        assert np.median(moved) < 0.05, f"{name}: old images moved by {np.median(moved):.3f}"
+
+
+def test_a_recipe_file_makes_its_own_layouts(tmp_path):
+    images, out = tmp_path / "images", tmp_path / "out" / "mine.json"
+    write_family_images(images)
+    recipe = tmp_path / "warm.toml"
+    recipe.write_text('[[layout]]\nname = "soft"\nperplexity = 8\n'
+                      'ingredients = [{kind = "colour", blur = 16, grid = 1, weight = 1}]\n'
+                      '[[layout]]\nname = "things"\ningredients = [{kind = "network", blur = 0, weight = 1}]\n')
+    assert main([str(images), "-o", str(out), "--recipe", str(recipe), *BUILD_ARGS]) == 0
+    doc = read_layout(out)
+    assert list(doc["layouts"]) == ["soft", "things"] and doc["params"]["blur_radii"] == [16.0]
+    assert doc["layouts"]["soft"]["recipe"] == {"ingredients": [{"kind": "colour", "blur": 16.0, "weight": 1.0,
+                                                                 "grid": 1}], "perplexity": 8.0}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ from PIL import Image
 
 from embed import __version__
 from embed.poster import add_poster_arguments, make_poster, run_poster
-from layoutfile import UserError, build_layout, write_layout
+from layoutfile import UserError, build_layout, read_layout, write_layout
+from layoutfile.trust import sign_source, trusted_source
 
 CELL = 16
 
@@ -23,7 +26,8 @@ def write_test_layout(tmp_path, made, grid, tsne, cols, rows, source=True, **dis
     images = [{"id": f"{i:016x}", "path": path.name, "width": 48, "height": 32, "atlas_sheet": 0, "atlas_cell": i}
               for i, (path, _) in enumerate(made)]
     layouts = {name: {"label": name, "tsne": tsne, "grid": grid, **display} for name in ("blur", "combined")}
-    doc = build_layout(generator_version=__version__, params={"source": str(folder)} if source else {},
+    params = {"source": str(folder), "source_signature": sign_source(str(folder))} if source else {}
+    doc = build_layout(generator_version=__version__, params=params,
                        atlas_levels=[{"cell_px": 32, "sheet_px": 2048, "files": ["dummy.jpg"]}],
                        images=images, cols=cols, rows=rows, layouts=layouts, skipped=[])
     path = tmp_path / "out" / "layout.json"
@@ -155,6 +159,65 @@ def test_absurd_poster_sizes_are_refused(make_images, tmp_path):
     assert not (tmp_path / "p.png").exists()
 
 
+OPENS_LOGGED = """
+import sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+from embed.cli import main
+status = main(sys.argv[1:])
+print("\\n".join(opened))
+sys.exit(status)
+"""
+
+
+def poster_command(*argv: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run `embed poster ARGV`; return the process and every path it opened (audit hook)."""
+    done = subprocess.run([sys.executable, "-c", OPENS_LOGGED, "poster", *argv], capture_output=True, text=True,
+                          timeout=120)
+    return done, done.stdout.splitlines()
+
+
+def test_a_recorded_source_outside_the_layout_is_not_opened_unless_named(make_images, tmp_path):
+    """Issue 19: a layout naming "source": "/tmp/secret" made `embed poster` draw the images there."""
+    made = make_images(n=4)
+    secret = made[0][0].parent
+    path = write_test_layout(tmp_path, made, [[0, 0], [1, 0], [0, 1], [1, 1]], [[0, 0]] * 4, 2, 2, source=False)
+    doc = read_layout(path)
+    out = tmp_path / "poster.png"
+    for recorded, signature in ((str(secret), None), ("../images", None), (str(secret), "0" * 32),
+                                (str(secret), sign_source("/somewhere/else"))):
+        doc["params"] = {"source": recorded, **({"source_signature": signature} if signature else {})}
+        write_layout(path, doc)
+        done, opened = poster_command(str(path), "-o", str(out), "--cell", "8")
+        assert done.returncode == 2 and not out.exists(), done.stderr
+        assert done.stderr.count("\n") == 1 and "is outside the layout's folder and was not recorded by this " \
+            "user's embed; pass the originals' folder with --source" in done.stderr
+        assert str(path) in opened and not [f for f in opened if f.startswith(str(secret))]   # nothing read there
+    done, opened = poster_command(str(path), "-o", str(out), "--cell", "8", "--source", str(secret))
+    assert done.returncode == 0 and out.exists() and str(made[0][0]) in opened, done.stderr
+    doc["params"] = {"source": str(secret), "source_signature": sign_source(str(secret))}   # as this user's embed
+    write_layout(path, doc)
+    out.unlink()
+    done, _ = poster_command(str(path), "-o", str(out), "--cell", "8")
+    assert done.returncode == 0 and out.exists(), done.stderr
+
+
+def test_a_source_inside_the_layouts_folder_is_trusted_unsigned(make_images, tmp_path):
+    made = make_images(n=2, folder="out/images")
+    path = write_test_layout(tmp_path, made, [[0, 0], [1, 0]], [[0, 0], [1, 1]], 2, 1, source=False)
+    doc = read_layout(path)
+    doc["params"] = {"source": "images"}                                 # a layout shared with its images
+    write_layout(path, doc)
+    assert trusted_source(read_layout(path), path) == tmp_path / "out" / "images"
+    (tmp_path / "out" / "link").symlink_to(tmp_path)                      # links are resolved
+    doc["params"] = {"source": "link/out/images"}
+    write_layout(path, doc)
+    assert trusted_source(read_layout(path), path) == tmp_path / "out" / "link" / "out" / "images"   # inside
+    doc["params"] = {"source": "link"}
+    write_layout(path, doc)
+    assert trusted_source(read_layout(path), path) is None
+
+
 def test_the_poster_shows_the_files_first_layout_unless_told(make_images, tmp_path):
     """As the gallery starts with: the first layout of the file (blur in a default build)."""
     made = make_images(n=2)
@@ -167,8 +230,10 @@ def test_the_poster_shows_the_files_first_layout_unless_told(make_images, tmp_pa
                        layouts={name: {"label": name, "tsne": [[0, 0], [1, 1]], "grid": grid} for name, grid in grids.items()})
     path = tmp_path / "out" / "layout.json"
     write_layout(path, doc)
+    source = made[0][0].parent
     posters = {name: np.asarray(Image.open(make_poster(path, tmp_path / f"{name}.png", layout=name, cell_px=CELL,
-                                                       progress=False))) for name in (None, "blur", "combined")}
+                                                       source=source, progress=False)))
+               for name in (None, "blur", "combined")}
     assert np.array_equal(posters[None], posters["blur"]) and not np.array_equal(posters[None], posters["combined"])
-    with pytest.raises(UserError, match=r"no layout named 'nope' \(it has blur, combined\)"):
-        make_poster(path, tmp_path / "p.png", layout="nope", progress=False)
+    with pytest.raises(UserError, match=r"no layout 'nope'; it holds blur, combined"):
+        make_poster(path, tmp_path / "p.png", layout="nope", source=source, progress=False)

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.scan import ImageReadError, open_image, scan_folder
+from embed.scan import ImageReadError, Skipped, open_image, scan_folder
 from layoutfile import UserError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -258,11 +259,20 @@ def test_file_names_that_are_not_utf8_are_kept_losslessly(tmp_path):
     assert tuple(pixel(open_image(records[0].path), 5, 5)) == (200, 30, 30)
 
 
-def test_fifos_named_like_images_are_never_opened(tmp_path, make_images, no_hang):
+def test_fifos_sockets_and_devices_are_listed_as_skipped_never_opened(tmp_path, make_images, no_hang):
     make_images(n=2)
     os.mkfifo(tmp_path / "images" / "pipe.jpg")
-    records, skipped = scan_folder(tmp_path / "images", progress=False)
-    assert [r.rel for r in records] == ["img_000.png", "img_001.png"] and not skipped
+    os.mkfifo(tmp_path / "images" / "queue")                        # not named like an image: listed all the same
+    (tmp_path / "images" / "sub").mkdir()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(tmp_path / "images" / "sub" / "control.sock"))
+        os.symlink("/dev/null", tmp_path / "images" / "null.png")
+        records, skipped = scan_folder(tmp_path / "images", progress=False)
+    assert [r.rel for r in records] == ["img_000.png", "img_001.png"]
+    assert skipped == [Skipped("null.png", "not a regular file (a character device)"),
+                       Skipped("pipe.jpg", "not a regular file (a FIFO)"),
+                       Skipped("queue", "not a regular file (a FIFO)"),
+                       Skipped("sub/control.sock", "not a regular file (a socket)")]
     with pytest.raises(ImageReadError, match=r"pipe.jpg: not a regular file \(a FIFO\)"):
         open_image(tmp_path / "images" / "pipe.jpg")
 

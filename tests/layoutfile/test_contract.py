@@ -1,4 +1,4 @@
-"""The layout-file contract v2: documents built, written, read back, v1 files still read, and the ways a file
+"""The layout-file contract v3: documents built, written, read back, v1 and v2 files still read, and the ways a file
 can break the rules (more hostile shapes in test_hostile.py)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from layoutfile import (FORMAT, LAYOUTS, STATES, VERSION, LayoutFileError, UserError, build_layout, cell_origin,
-                        display_arrays, layout_arrays, read_layout, toggle, tsne_world, validate_layout, write_layout)
+                        display_arrays, layout_arrays, layout_names, read_layout, toggle, tsne_world, validate_layout, write_layout)
 
 GRID = {"blur": [[0, 0], [1, 0], [0, 1]], "combined": [[1, 1], [0, 0], [1, 0]]}
 TSNE = {"blur": [[0.0, 0.0], [1.0, 0.25], [0.5, 0.5]], "combined": [[0.2, 1.0], [0.0, 0.0], [1.0, 0.1234567]]}
@@ -38,7 +38,8 @@ def test_names_and_toggle():
 
 def test_built_document_has_the_contract_fields_and_plain_json_values():
     doc = small_document(seed=0)
-    assert doc["format"] == FORMAT and doc["version"] == VERSION == 2
+    assert doc["format"] == FORMAT and doc["version"] == VERSION == 3
+    assert doc["layout_order"] == ["blur", "combined"]
     assert doc["generator"] == {"name": "tsne-gallery", "version": "9.9"}
     assert doc["grid"] == {"cols": 2, "rows": 2}
     assert doc["layouts"]["combined"]["tsne"][2] == [1.0, 0.123457]   # rounded to 6 decimals
@@ -80,7 +81,12 @@ def broken(change) -> dict:
     (lambda d: d["atlas"].update(levels=[]), "'atlas.levels' is empty"),
     (lambda d: d.update(grid={"cols": 0, "rows": 2}), "positive integer cols and rows"),
     (lambda d: d.update(grid={"cols": 1, "rows": 2}), "fewer cells than the 3 images"),
-    (lambda d: d["layouts"].pop("combined"), "layout 'combined' is missing"),
+    (lambda d: d["layouts"].pop("combined"), "'layout_order' must name every layout once"),
+    (lambda d: d.update(layout_order=["combined", "blur", "blur"]), "'layout_order' must name every layout once"),
+    (lambda d: d.update(version=2, layout_order=None) or d["layouts"].pop("combined"), "layout 'combined' is missing"),
+    (lambda d: d["layouts"].update(Bad=d["layouts"]["blur"]) or d["layout_order"].append("Bad"),
+     "layout name 'Bad' must be 1 to 40"),
+    (lambda d: d["layouts"]["blur"].update(recipe=[1]), r"layouts.blur.recipe' is not an object"),
     (lambda d: d["layouts"]["blur"].update(tsne=[["a", "b"]] * 3), r"must be 3 pairs of numbers"),
     (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0]] * 2), r"one per image\), got shape \(2, 2\)"),
     (lambda d: d["layouts"]["blur"].update(tsne=[[0, 0], [0, 1.5], [0, 0]]), r"must be finite and lie in \[0, 1\]"),
@@ -107,8 +113,8 @@ def test_files_that_cannot_be_read_are_layout_file_errors(tmp_path):
     with pytest.raises(LayoutFileError, match="not valid JSON"):
         read_layout(half)
     newer = tmp_path / "newer.json"
-    newer.write_text(json.dumps(broken(lambda d: d.update(version=3))))
-    with pytest.raises(LayoutFileError, match="newer.json: layout version 3 is newer"):
+    newer.write_text(json.dumps(broken(lambda d: d.update(version=VERSION + 1))))
+    with pytest.raises(LayoutFileError, match=f"newer.json: layout version {VERSION + 1} is newer"):
         read_layout(newer)
 
 
@@ -119,6 +125,27 @@ def test_an_invalid_document_is_never_written(tmp_path):
     with pytest.raises(LayoutFileError):
         write_layout(path, broken(lambda d: d["layouts"].pop("blur")))
     assert path.read_bytes() == before
+
+
+def test_layouts_come_back_in_the_files_order_with_their_recipes(tmp_path):
+    doc = small_document()
+    doc["layouts"] = {"stop-2": {**doc["layouts"]["blur"], "recipe": {"ingredients": [{"kind": "colour"}]}},
+                      **doc["layouts"]}
+    doc["layout_order"] = ["blur", "stop-2", "combined"]   # the file order of the object is not the layout order
+    path = tmp_path / "three.json"
+    write_layout(path, doc)
+    read = read_layout(path)
+    assert layout_names(read) == list(read["layouts"]) == ["blur", "stop-2", "combined"]
+    assert read["layouts"]["stop-2"]["recipe"] == {"ingredients": [{"kind": "colour"}]}
+
+
+def test_version_2_files_read_in_the_order_blur_combined(tmp_path):
+    doc = small_document()
+    doc.pop("layout_order")
+    doc.update(version=2, layouts={"combined": doc["layouts"]["combined"], "blur": doc["layouts"]["blur"]})
+    path = tmp_path / "v2.json"
+    path.write_text(json.dumps(doc))
+    assert layout_names(read_layout(path)) == ["blur", "combined"]
 
 
 def test_a_sharper_level_with_fewer_cells_per_sheet_bounds_atlas_cell():

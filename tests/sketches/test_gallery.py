@@ -23,7 +23,7 @@ from PIL import Image
 from tests.sketches.conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
 from tests.sketches.own_process import in_own_process
 
-from layoutfile import read_layout
+from layoutfile import UserError, read_layout
 from sketches.gallery import parse_args
 from sketches.lib.animator import DEFAULT_DURATION
 
@@ -271,6 +271,47 @@ def test_snapshot_command_writes_the_requested_frame(layout_path, tmp_path):
         x = 240 + (world[0] - 2) * scale
         y = 135 + (world[1] - 1.5) * scale
         assert np.abs(pixels[int(y), int(x)] - colour).max() <= TOLERANCE
+
+
+@pytest.mark.parametrize("size", ["100000x100000", "20000x11250", "16385x64"])
+def test_a_snapshot_no_graphics_card_draws_is_one_line_before_java(layout_path, tmp_path, size):
+    """Issue 19: 100000x100000 printed a Java trace and exited 0 without a PNG; 20000x11250 was a py5 traceback."""
+    out = tmp_path / "shot.png"
+    assert gallery_error([str(layout_path), "--snapshot", str(out), "--size", size]) == (
+        f"error: --size {size}: larger than 16384 px a side (the texture limit of common graphics cards); "
+        "use a smaller size")
+    assert not out.exists()
+
+
+CARD_LIMIT = """
+import sys
+import sketches.gallery_sketch as gallery_sketch
+real = gallery_sketch.max_texture_size
+gallery_sketch.max_texture_size = lambda: min(real(), 128)   # a card whose textures stop at 128 px
+from sketches.gallery import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_snapshot_above_the_running_cards_limit_is_one_line_and_no_file(layout_path, tmp_path):
+    out = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, "-c", CARD_LIMIT, str(layout_path), "--snapshot", str(out),
+                             "--size", "480x96"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and not out.exists()
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: --size 480x96: larger than 128 px a side (this graphics card's limit); use a smaller size")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_frame_needing_more_memory_than_is_available_is_refused(monkeypatch):
+    from sketches.lib import options
+
+    class Memory:
+        available = 2**30
+    monkeypatch.setattr(options.psutil, "virtual_memory", lambda: Memory)
+    options.check_frame_size(4096, 2048)                                # 0.2 GiB at 24 bytes a pixel
+    with pytest.raises(UserError, match=r"^--size 8192x8192: drawing it needs about 1.5 GiB of memory, 1.0 GiB "):
+        options.check_frame_size(8192, 8192)
 
 
 def gallery_error(args: list[str], env: dict | None = None) -> str:

@@ -76,7 +76,7 @@ def test_bad_osc_messages_are_logged_and_dropped(remote, caplog):
         client.send_message("/gallery/state", "tsne")          # a good one after the bad ones
         assert wait_for(remote.poll) == [Command("state", "tsne")]
     messages = "\n".join(r.getMessage() for r in caplog.records)
-    assert "/gallery/layout needs one of blur|combined|toggle, got ('colour',)" in messages
+    assert "/gallery/layout needs one of blur|combined|toggle|next|previous, got ('colour',)" in messages
     assert "/gallery/state needs one of tsne|grid|toggle, got (3,)" in messages
     assert "/gallery/next takes no argument" in messages
     assert "/gallery/zoom (2.0,): unknown address" in messages
@@ -218,7 +218,7 @@ def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, t
         {"layout": "combined", "state": "grid"}]}))
     (tmp_path / "install.json").write_text(json.dumps({
         "playlist": "loop.json", "idle_seconds": 2.0, "osc_port": port, "log_file": "gallery.log",
-        "reload_interval": 0.2}))
+        "reload_interval": 0.2, "fps_log_interval": 1.0}))
     root = logging.getLogger()
     handlers_before = list(root.handlers)
     args = gallery.prepare([str(layout_path), "--install", str(tmp_path / "install.json")])
@@ -280,7 +280,9 @@ def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, t
     log = log_file.read_text()
     cols, rows = args.doc["grid"]["cols"], args.doc["grid"]["rows"]
     assert f"{len(args.doc['images'])} images, grid {cols}x{rows}" in log and "GL: " in log and "OpenGL" in log
-    assert "remote: loop pause" in log and "layout reloaded" in log and "quit key (Ctrl+Shift+Q) pressed" in log
+    assert "remote: loop pause" not in log                          # commands log at DEBUG, counted per fps line
+    assert re.search(r"fps .* [1-9]\d* remote commands", log)
+    assert "layout reloaded" in log and "quit key (Ctrl+Shift+Q) pressed" in log
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:
         again.bind(("127.0.0.1", port))                                # the OSC port was released
 
@@ -316,3 +318,35 @@ def test_the_show_stops_cleanly_on_a_signal_or_osc_quit(layout_path, tmp_path, s
     log = log_file.read_text()
     assert (f"{stop}: stopping" if stop.startswith("SIG") else "remote: quit") in log
     assert log.rstrip().endswith("installation stopped")
+
+
+def test_a_hostile_address_pattern_neither_freezes_the_show_nor_blocks_sigterm(layout_path, tmp_path):
+    """Issue 19's repro: one packet to /gallery/ + 80 `*` + x used to hold the interpreter for minutes (no
+    frames, SIGTERM ignored). Now frames go on (fps logged on time) and SIGTERM ends the show within 2 s."""
+    port = free_udp_port()
+    config = tmp_path / "install.json"
+    config.write_text(json.dumps({"osc_port": port, "log_file": "gallery.log", "fps_log_interval": 0.5}))
+    log_file = tmp_path / "gallery.log"
+    show = subprocess.Popen([sys.executable, str(GALLERY), str(layout_path), "--install", str(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: log_file.exists() and "attract loop" in log_file.read_text(), 120)
+        osc = SimpleUDPClient("127.0.0.1", port)
+        osc.send_message("/gallery/" + "*" * 80 + "x", [])
+        osc.send_message("/gallery/q*", [])                        # must not quit
+        fps_lines = log_file.read_text().count(" fps ")
+        wait_for(lambda: log_file.read_text().count(" fps ") >= fps_lines + 2, 5)   # frames go on
+        assert show.poll() is None
+        show.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        out, err = show.communicate(timeout=10)
+        stopped_after = time.monotonic() - started
+    finally:
+        if show.poll() is None:
+            show.kill()
+            show.communicate()
+    assert show.returncode == 0, err
+    assert stopped_after < 2.0
+    log = log_file.read_text()
+    assert log.count("address patterns are not accepted") == 2 and "remote: quit" not in log
+    assert "SIGTERM: stopping" in log and log.rstrip().endswith("installation stopped")

@@ -128,3 +128,33 @@ def test_odd_video_size_is_refused_before_anything_runs(layout_path, tmp_path):
     result = record(layout_path, "-o", tmp_path / "out.mp4", "--size", "161x91", timeout=60)
     assert result.returncode == 2
     assert "--size 161x91: H.264 video needs an even width and height" in result.stderr
+
+
+@pytest.mark.parametrize("size", ["17000x200", "100000x100000", "20000x11250"])
+def test_a_size_no_graphics_card_draws_is_one_line_before_java(layout_path, tmp_path, size):
+    """Issue 19: 17000x200 printed a Java trace and never exited."""
+    result = record(layout_path, "-o", tmp_path / "out.mp4", "--size", size, "--duration", "0.1", timeout=30)
+    assert result.returncode == 2 and not (tmp_path / "out.mp4").exists()
+    assert result.stderr.strip().splitlines() == [
+        f"error: --size {size}: larger than 16384 px a side (the texture limit of common graphics cards); "
+        "use a smaller size"]
+
+
+CARD_LIMIT = """
+import sys
+import sketches.recorder_sketch as recorder
+real = recorder.max_texture_size
+recorder.max_texture_size = lambda: min(real(), 128)   # a card whose textures stop at 128 px
+from sketches.record import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_size_above_the_running_cards_limit_ends_the_recording_with_one_line(layout_path, tmp_path):
+    result = subprocess.run([sys.executable, "-c", CARD_LIMIT, str(layout_path), "-o", str(tmp_path / "out.mp4"),
+                             "--size", "160x90", "--duration", "0.2"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and not (tmp_path / "out.mp4").exists()
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == ["error: recording failed (%s not written): --size 160x90: larger than 128 px a side (this "
+                      "graphics card's limit); use a smaller size" % (tmp_path / "out.mp4")], result.stderr
+    assert "Traceback" not in result.stderr

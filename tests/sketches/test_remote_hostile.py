@@ -1,6 +1,7 @@
 """The OSC server under hostile input (real UDP on 127.0.0.1): garbage packets are dropped with a logged line,
-never a traceback; a bundle timed far in the future does not stall the server; a flood keeps at most
-QUEUE_SIZE commands, the newest."""
+never a traceback; a bundle timed far in the future does not stall the server; an address pattern is never
+expanded (one packet of 80 `*` used to backtrack for minutes); a flood keeps at most QUEUE_SIZE commands,
+the newest."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.udp_client import SimpleUDPClient
 
 from sketches.lib.remote import QUEUE_SIZE, WARNINGS_PER_WINDOW, Command, RemoteControl
 
@@ -85,3 +87,40 @@ def test_a_flood_keeps_only_the_newest_commands_and_few_log_lines(remote, caplog
     assert len(commands) == QUEUE_SIZE and set(commands) == {Command("layout", "combined")}
     logged = [r.getMessage() for r in caplog.records if r.name == "sketches.lib.remote"]
     assert 1 <= len(logged) <= WARNINGS_PER_WINDOW and "dropped the oldest of 256" in logged[0]
+
+
+def test_an_address_pattern_is_dropped_at_once_and_never_matches(remote, caplog):
+    client = SimpleUDPClient(*remote.address)
+    with caplog.at_level(logging.WARNING):
+        started = time.monotonic()
+        client.send_message("/gallery/" + "*" * 80 + "x", [])      # python-osc's regex backtracked on this for minutes
+        client.send_message("/gallery/q*", [])                      # would match /gallery/quit
+        client.send_message("/gallery/{quit,next}", [])
+        client.send_message("/gallery/state", "grid")               # a good one after them
+        assert collect(remote, 1, timeout=2.0) == [Command("state", "grid")]
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0
+    time.sleep(0.1)
+    assert remote.poll() == []                                      # nothing quits, nothing skips
+    logged = [r.getMessage() for r in caplog.records if r.name == "sketches.lib.remote"]
+    assert len(logged) == 3 and all("address patterns are not accepted" in line for line in logged)
+    assert logged[0].startswith("OSC /gallery/****")
+
+
+def test_layout_names_are_the_ones_given_plus_toggle_next_previous(caplog):
+    remote = RemoteControl("127.0.0.1", 0, layouts=("warm", "cool", "night-2"))
+    try:
+        client = SimpleUDPClient(*remote.address)
+        with caplog.at_level(logging.WARNING):
+            for value in ("night-2", "previous", "blur", "NEXT", "toggle"):
+                client.send_message("/gallery/layout", value)
+            received = collect(remote, 4, timeout=5.0)
+        assert received == [Command("layout", "night-2"), Command("layout", "previous"), Command("layout", "next"),
+                            Command("layout", "toggle")]
+        assert any("needs one of warm|cool|night-2|toggle|next|previous, got ('blur',)" in r.getMessage()
+                   for r in caplog.records)
+        remote.layouts = ("blur",)                                  # the shown file changed
+        client.send_message("/gallery/layout", "blur")
+        assert collect(remote, 1) == [Command("layout", "blur")]
+    finally:
+        remote.close()
