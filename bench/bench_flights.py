@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from layoutfile import LAYOUTS, STATES, UserError, toggle
-from sketches.lib.layout import load_layout, world_positions
+from layoutfile import STATES, UserError, layout_names, toggle
+from sketches.lib.layout import load_layout, step_layout, world_positions
 from sketches.lib.preflight import require_display_and_java
 from sketches.lib.scene import BACKGROUND
 from sketches.lib.view import View
@@ -80,7 +80,7 @@ def make_sketches(args: argparse.Namespace, doc: dict):
             if self.moves % 2:
                 scene.go_to(scene.layout, toggle(scene.state, STATES), now)
             else:
-                scene.go_to(toggle(scene.layout, LAYOUTS), scene.state, now)
+                scene.go_to(step_layout(scene.doc, scene.layout, 1), scene.state, now)
             self.next_move = now + scene.animator.duration + args.hold
 
     class Rectangles(py5.Sketch):
@@ -91,7 +91,7 @@ def make_sketches(args: argparse.Namespace, doc: dict):
 
         def setup(self):
             view = View(self.width, self.height, doc["grid"]["cols"], doc["grid"]["rows"])
-            placed = world_positions(doc)["blur", "grid"]
+            placed = world_positions(doc)[layout_names(doc)[0], "grid"]
             self.rects = [(*view.to_screen(x - s / 2, y - s / 2), s * view.scale, s * view.scale) for x, y, s in placed]
             self.frames: list[tuple[float, float, bool]] = []
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from layoutfile import UserError, write_text_atomic
+from layoutfile import UserError, layout_names, write_text_atomic
 from sketches.lib.install_config import InstallConfig
 from sketches.lib.installation import Installation, gl_facts, setup_logging
 from sketches.lib.layout import load_layout
@@ -41,7 +41,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json")
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to run (default 30)")
     parser.add_argument("--size", default="1280x720", help="window size WxH (default 1280x720)")
-    parser.add_argument("--playlist", type=Path, help="playlist (default assets/playlists/default.json)")
+    parser.add_argument("--playlist", type=Path, help="playlist (default: every layout of the file in turn)")
     parser.add_argument("--reload-every", type=float, default=300.0, metavar="S",
                         help="rewrite the layout file every S seconds to soak hot reload (0: never; default 300)")
     parser.add_argument("--osc-every", type=float, default=60.0, metavar="S",
@@ -61,9 +61,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def swapped_layouts(doc: dict) -> dict:
-    """The same document with blur and combined exchanged: every image gets a new place."""
-    layouts = doc["layouts"]
-    return dict(doc, layouts={"blur": layouts["combined"], "combined": layouts["blur"]})
+    """The same document with its layouts' entries rotated by one (blur ⇄ combined in the default build):
+    every image gets a new place."""
+    names = layout_names(doc)
+    return dict(doc, layouts={name: doc["layouts"][names[k - 1]] for k, name in enumerate(names)})
 
 
 def main(argv: list[str]) -> int:
@@ -84,7 +85,7 @@ def main(argv: list[str]) -> int:
     log_file = args.log or work / "soak.log"
     setup_logging(log_file)
     config = InstallConfig(playlist=args.playlist, osc_port=0, log_file=log_file, fps_log_interval=60.0)
-    installation = Installation(config, layout_copy)
+    installation = Installation(config, layout_copy, tuple(layout_names(doc)))
 
     import jpype
     import py5

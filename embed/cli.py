@@ -183,6 +183,9 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     thumbs = parser.add_argument_group("thumbnails and atlases")
     thumbs.add_argument("--fit", choices=FITS, default=default.fit,
                         help=f"square thumbnails by centre-crop or by letterboxing (default {default.fit})")
+    thumbs.add_argument("--trim-borders", action="store_true",
+                        help="crop uniform borders baked into the photos (letterboxing bars, white or black or any "
+                             "one colour) before thumbnails and features; JPEGs then take the PIL path")
     thumbs.add_argument("--atlas-cells", type=parse_cell_list,
                         default=default.atlas_cells, metavar="PX,PX",
                         help=f"atlas levels of detail, cell sizes in px (default {_listed(default.atlas_cells)})")

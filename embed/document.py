@@ -24,7 +24,7 @@ def layout_params(options: BuildOptions, plan: BuildPlan, weights_tag: str, fing
         "weights": weights_tag, "recipe": plan.recipe.name, "blur_radii": list(plan.recipe.levels("colour")),
         "perplexity": options.perplexity, "seed": options.seed, "pca_dims": options.pca_dims,
         "grid_method": options.grid, "aspect": round(options.aspect, 6), "fit": options.fit,
-        "atlas_cells": sorted(options.atlas_cells), "fingerprint": fingerprint,
+        "trim_borders": options.trim_borders, "atlas_cells": sorted(options.atlas_cells), "fingerprint": fingerprint,
     }
 
 

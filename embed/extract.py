@@ -63,6 +63,7 @@ class _Plan:
     background: tuple[int, int, int]
     base_size: int                        # the model's input side
     levels: tuple[float, ...]             # blur levels of the colour blocks
+    trim_borders: bool = False            # uniform borders cropped after decoding (embed/borders.py)
 
 
 def colour_blocks(square: np.ndarray, radius: float) -> np.ndarray:
@@ -95,7 +96,7 @@ class _DecodeOnce(Dataset):
         rec, plan = self.records[i], self.plan
         largest = max(plan.thumb_size, plan.base_size)
         try:
-            img = open_image(rec.path, background=plan.background,
+            img = open_image(rec.path, background=plan.background, trim_borders=plan.trim_borders,
                              max_side=thumb_source_side(rec.width, rec.height, largest, plan.fit))
             thumb = square_thumbnail(img, plan.thumb_size, plan.fit, plan.background)
             square = square_thumbnail(img, plan.base_size, plan.fit, plan.background)
@@ -151,7 +152,8 @@ def extract(records: list[ImageRecord], cache_dir: str | os.PathLike,
     if options.workers is None:
         options = replace(options, workers=default_workers(options.kind, torch_device))
     radii = tuple(sorted({float(r) for r in options.blur_radii}))
-    plan = _Plan(options.thumb_size, options.fit, tuple(options.background), model.base_size, radii)
+    plan = _Plan(options.thumb_size, options.fit, tuple(options.background), model.base_size, radii,
+                 options.trim_borders)
     stores = _Stores.open(Path(cache_dir), model, plan)
 
     ids = [rec.id for rec in records]
@@ -214,6 +216,7 @@ class _Stores:
     @classmethod
     def open(cls, root: Path, model: CnnModel | LabModel, plan: _Plan) -> _Stores:
         fit_key = plan.fit if plan.fit == "crop" else f"pad-{bytes(plan.background).hex()}"
+        fit_key += "-trim" if plan.trim_borders else ""   # trimmed images make other thumbnails and features
         thumb_key = {"kind": "thumbs", "size": f"s{plan.thumb_size}", "fit": fit_key}
         s = plan.thumb_size
         thumbs = RowStore(root / kind_folder_name(**thumb_key), shape=(s, s, 3), dtype=np.uint8, key=thumb_key)
@@ -290,7 +293,7 @@ def _append_all(appends: list[tuple[RowStore, list[str], np.ndarray]]) -> None:
 
 def _batches(todo: list[ImageRecord], plan: _Plan, device: torch.device, options: ExtractOptions):
     """Collated batches of the `todo` images' thumbnails, colours, inputs and colour blocks, by the chosen path."""
-    if uses_batch_path(options.image_path, device):
+    if uses_batch_path(options.image_path, device) and not plan.trim_borders:   # trimming: the PIL path
         from embed.batch_images import prepared_batches
         fallback = _DecodeOnce(todo, plan).__getitem__   # the PIL path, for files the batch path does not take
         with closing(prepared_batches(todo, plan, COLOUR_BLOCKS.side, device, options.batch_size, fallback,

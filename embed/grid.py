@@ -10,8 +10,8 @@ Methods (see docs/benchmarks.md, "## Grid", for the measurements behind the choi
 - ``rasterfairy``: Mario Klingemann's RasterFairy (rasterfairy-py3), a fast recursive slicing.
 - ``auto``: ``lap`` up to `LAP_MAX_POINTS`, ``fast`` above.
 
-`spread_spare=True` spreads a grid's empty cells like the images (stand-in points drawn from the map), so
-that images added later (embed/repair.py) find free cells near where they land.
+Empty cells (cols × rows − N of them) lie only at the end of the last row (embed/holes.py): ``lap`` assigns
+the points to the other cells; the other methods' empty cells are slid there afterwards (`close_holes`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from embed.fastgrid import SEAM_PASSES, assign_tiled, lap_cells
+from embed.holes import close_holes, tail_mask
 from layoutfile import UserError
 
 METHODS = ("auto", "lap", "fast", "tiles", "rasterfairy")
@@ -49,10 +50,10 @@ def grid_shape(n: int, aspect: float = 16 / 9, *, spare: float = 0.0) -> tuple[i
     return math.ceil(n / rows), rows
 
 
-def assign_grid(xy: np.ndarray, cols: int, rows: int, method: str = "auto", *, spread_spare: bool = False) -> np.ndarray:
-    """Integer (col, row) for every point of `xy` (N, 2), no two points in one cell. The points are
-    first stretched to cover the grid (each axis on its own), so only their relative layout matters.
-    `spread_spare`: empty cells are spread like the points (module docstring)."""
+def assign_grid(xy: np.ndarray, cols: int, rows: int, method: str = "auto") -> np.ndarray:
+    """Integer (col, row) for every point of `xy` (N, 2), no two points in one cell, empty cells only at the
+    end of the last row. The points are first stretched to cover the grid (each axis on its own), so only
+    their relative layout matters."""
     if method not in METHODS:
         raise UserError(f"unknown grid method {method!r}: choose one of {', '.join(METHODS)}")
     xy = np.asarray(xy, dtype=np.float64)
@@ -66,19 +67,20 @@ def assign_grid(xy: np.ndarray, cols: int, rows: int, method: str = "auto", *, s
     if method == "auto":
         method = "lap" if n <= LAP_MAX_POINTS else "fast"
     points = fit_to_grid(xy, cols, rows)
-    if spread_spare and cols * rows > n:
-        points = np.concatenate([points, _stand_ins(points, cols * rows - n, cols, rows)])
-    if method == "rasterfairy":
-        return _rasterfairy(points, cols, rows)[:n]
     if method == "lap":
-        cell = lap_cells(points, np.arange(cols * rows), rows, recentre=False, scale=_LAP_COST_SCALE)
-    elif method == "fast":
-        cell = assign_tiled(points, cols, rows)
+        free = np.flatnonzero(~tail_mask(n, cols, rows).ravel())   # flat col * rows + row, the tail left out
+        cell = lap_cells(points, free, rows, recentre=False, scale=_LAP_COST_SCALE)
+        return np.stack([cell // rows, cell % rows], axis=1)
+    if method == "rasterfairy":
+        cells = _rasterfairy(points, cols, rows)
     else:
-        cell = assign_tiled(points, cols, rows, tile_cells=TILES_CELLS, window_side=math.isqrt(TILES_CELLS),
-                            seam_passes=SEAM_PASSES, polish=False)
-    cell = cell[:n]
-    return np.stack([cell // rows, cell % rows], axis=1)
+        if method == "fast":
+            cell = assign_tiled(points, cols, rows)
+        else:
+            cell = assign_tiled(points, cols, rows, tile_cells=TILES_CELLS, window_side=math.isqrt(TILES_CELLS),
+                                seam_passes=SEAM_PASSES, polish=False)
+        cells = np.stack([cell // rows, cell % rows], axis=1)
+    return close_holes(cells, cols, rows)
 
 
 def fit_to_grid(xy: np.ndarray, cols: int, rows: int, within: np.ndarray | None = None) -> np.ndarray:
@@ -88,13 +90,6 @@ def fit_to_grid(xy: np.ndarray, cols: int, rows: int, within: np.ndarray | None 
     lo, span = box.min(axis=0), np.ptp(box, axis=0)
     unit = np.divide(xy - lo, span, out=np.full_like(xy, 0.5), where=span > 0)
     return unit * np.array([cols, rows], dtype=np.float64)
-
-
-def _stand_ins(points: np.ndarray, count: int, cols: int, rows: int) -> np.ndarray:
-    """`count` stand-in points for empty cells, drawn from `points` (fixed seed) and jittered by half a cell."""
-    rng = np.random.default_rng(0)
-    drawn = points[rng.choice(len(points), count, replace=count > len(points))] + rng.normal(0, 0.5, (count, 2))
-    return np.clip(drawn, 0.0, np.array([cols, rows]) - 1e-9)
 
 
 @contextmanager

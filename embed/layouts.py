@@ -19,17 +19,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from embed.colour_sort import polish_in_feature_space
 from embed.combine import recipe_matrix
 from embed.stops import neighbourhood_change, spaced_positions
 from embed.featureset import FeatureSet
 from embed.grid import assign_grid, fit_to_grid, grid_shape
+from embed.holes import interior_holes
 from embed.metrics import layout_metrics
 from embed.options import LayoutParams
 from embed.place import place_new_points
 from embed.positions import KeptMap, MapLayout
 from embed.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe, dial
 from embed.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
-from embed.repair import SPARE, keeps_grid, repair_grid
+from embed.repair import keeps_grid, repair_grid
 from embed.spread import spread_layout
 from layoutfile import UserError
 
@@ -111,7 +113,7 @@ def lay_out(features: FeatureSet | np.ndarray, recipe: Recipe | None = None, par
         recipe = _spaced(recipe, features, params.seed, kept)
     n = len(features)
     fresh_grid = kept is None or not keeps_grid(kept.cols, kept.grid_rows, n, params.aspect)
-    shape = grid_shape(n, params.aspect, spare=SPARE) if fresh_grid else (kept.cols, kept.grid_rows)
+    shape = grid_shape(n, params.aspect) if fresh_grid else (kept.cols, kept.grid_rows)
     samples = {} if kept is None else {"max_points": INCREMENTAL_DPQ_POINTS, "max_queries": INCREMENTAL_KNN_QUERIES}
     layouts: dict[str, Layout] = {}
     previous: Layout | None = None
@@ -127,7 +129,10 @@ def lay_out(features: FeatureSet | np.ndarray, recipe: Recipe | None = None, par
             tsne = normalise_unit(layout.aligned(), within=layout.box)
         with stage(f"grid:{name}"):
             if fresh_grid:
-                layout.grid = assign_grid(tsne, *shape, method=params.grid, spread_spare=True)
+                layout.grid = assign_grid(tsne, *shape, method=params.grid)
+                if layout_recipe.colour_polish:   # cold grids only: old images keep their cells
+                    layout.grid = polish_in_feature_space(layout.grid, features.colours, *shape,
+                                                          radius=layout_recipe.colour_polish * max(shape))
             else:
                 layout.grid, grown = _repaired_grid(tsne, layout, kept, params.aspect)
                 if previous is None:
@@ -138,7 +143,7 @@ def lay_out(features: FeatureSet | np.ndarray, recipe: Recipe | None = None, par
             spread = spread_layout(tsne, *shape)
         with stage(f"metrics:{name}"):
             metrics = layout_metrics(matrix, features.colours, layout.grid, tsne, features.labels, **samples)
-            metrics |= spread.metrics
+            metrics |= spread.metrics | {"interior_holes": interior_holes(layout.grid, *shape)}
             if recipe.dial_positions:
                 metrics["dial_position"] = recipe.dial_positions[index]
             if previous is not None:

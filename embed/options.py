@@ -19,7 +19,8 @@ FEATURE_KINDS = ("cnn", "lab")         # cnn: network features of the original; 
 IMAGE_PATHS = ("auto", "batch", "pil")   # how images become network inputs (embed/extract.py)
 
 # The options a layout depends on besides its recipe: a change to any of them makes a new layout (embed/fingerprint.py).
-LAYOUT_FIELDS = ("features", "model", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "atlas_cells")
+LAYOUT_FIELDS = ("features", "model", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "trim_borders",
+                 "atlas_cells")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class ExtractOptions:
     thumb_size: int = 128                          # side of the cached square thumbnails
     fit: str = "crop"                              # square thumbnails by centre-crop or letterbox ('pad')
     background: tuple[int, int, int] = (255, 255, 255)   # behind transparency and letterboxing
+    trim_borders: bool = False                     # crop uniform borders baked into the photos (embed/borders.py)
     device: str = "auto"                           # auto, cpu, cuda or mps
     batch_size: int = 32                           # images per network batch
     workers: int | None = None                     # decoding processes (None: picked by device and cores)
@@ -96,6 +98,7 @@ class BuildOptions:
     grid: str = LayoutParams.grid                  # grid assignment: auto, lap, fast, tiles or rasterfairy
     aspect: float = LayoutParams.aspect            # grid width / height
     fit: str = ExtractOptions.fit
+    trim_borders: bool = ExtractOptions.trim_borders
     atlas_cells: tuple[int, ...] = (32, 128)       # atlas levels of detail, cell sizes in px
     quiet: bool = False                            # no progress bars
     no_wait: bool = False                          # fail at once (embed.lock.BuildBusy) if another build writes the output
@@ -135,6 +138,7 @@ class BuildOptions:
         as the largest atlas cell."""
         return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
                               blur_radii=colour_levels, thumb_size=max(self.atlas_cells), fit=self.fit,
+                              trim_borders=self.trim_borders,
                               device=self.device, batch_size=self.batch_size, workers=self.workers,
                               image_path=self.image_path, progress=self.progress)
 

@@ -97,12 +97,13 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str | None = None,
         centres = tsne_world(display, doc["grid"]["cols"], doc["grid"]["rows"]) * cell_px
         tops = np.round(centres - side / 2).astype(np.int64)
     paths = [image_path(doc, i, source) for i in range(len(doc["images"]))]   # confined below `source`
+    trim = doc["params"].get("trim_borders") is True   # as the build cut the photos' borders
     sides = [thumb_source_side(image["width"], image["height"], side, fit)
              if image.get("width") and image.get("height") else None for image in doc["images"]]
 
     def thumbnail(i: int) -> np.ndarray | None:
         try:
-            img = open_image(paths[i], max_side=sides[i], background=IMAGE_BACKGROUND)
+            img = open_image(paths[i], max_side=sides[i], background=IMAGE_BACKGROUND, trim_borders=trim)
             return square_thumbnail(img, side, fit, background)
         except ImageReadError:
             return None

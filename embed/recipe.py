@@ -8,7 +8,9 @@ An ingredient is one block of features per image:
 
 Each block is centred and scaled so that its summed column variance equals its `weight` (embed/combine.py),
 so the weights say how much each ingredient counts, whatever its size. A layout may set its own t-SNE
-perplexity. A recipe is an ordered list of layouts, colour first: each layout's map is aligned onto the
+perplexity, and `colour_polish`: its cold grid is then FLAS-sorted by the images' mean colours, anchored to the
+t-SNE cells with a radius of that share of the grid's longer side (embed/colour_sort.py; the default blur
+layout: 0.75, docs/features.md). A recipe is an ordered list of layouts, colour first: each layout's map is aligned onto the
 one before it. Recipes come from TOML files (`load_recipe`), from the presets shipped in embed/recipes/,
 or from `dial` (N stops between a recipe's first and last layout).
 """
@@ -29,6 +31,7 @@ KINDS = ("colour", "network")
 PRESETS = Path(__file__).resolve().parent / "recipes"
 MAX_LAYOUTS = 16          # as many as a layout file holds
 MAX_BLUR = 224.0          # a blur level above the reference side blurs every image to its mean colour
+MAX_POLISH = 4.0          # colour_polish: beyond a few grid sides the anchor no longer matters
 
 
 @dataclass(frozen=True)
@@ -53,17 +56,19 @@ class Ingredient:
 
 @dataclass(frozen=True)
 class LayoutRecipe:
-    """One layout: its name and label, its ingredients, and optionally its own t-SNE perplexity."""
+    """One layout: its name and label, its ingredients, and optionally its own t-SNE perplexity and colour polish."""
 
     name: str
     label: str
     ingredients: tuple[Ingredient, ...]
     perplexity: float | None = None   # None: the build's --perplexity
+    colour_polish: float = 0.0        # > 0: the cold grid's colour polish radius, share of the longer side
 
     def describe(self) -> dict:
         """The recipe as the layout file records it (layoutfile: `layouts[name].recipe`)."""
         entry = {"ingredients": [i.describe() for i in self.ingredients]}
-        return entry | ({"perplexity": self.perplexity} if self.perplexity is not None else {})
+        entry |= {"perplexity": self.perplexity} if self.perplexity is not None else {}
+        return entry | ({"colour_polish": self.colour_polish} if self.colour_polish else {})
 
     def colour_share(self) -> float:
         """Share of the total weight that is colour (1 = colour only)."""
@@ -99,17 +104,19 @@ def _colour(blur: float, grid: int, weight: float) -> Ingredient:
 
 DEFAULT_BLUR = 8.0
 DEFAULT_COMBINED_COLOUR = 0.10   # the colour blocks' total weight in the combined layout (docs/features.md)
+DEFAULT_COLOUR_POLISH = 0.75     # the blur layout's colour polish radius (docs/features.md)
 
 
 def default_recipe(blur: tuple[float, ...] = (DEFAULT_BLUR,)) -> Recipe:
     """The two layouts of a default build: `blur` (colour blocks only: the mean colour and the 4×4 grid of
-    each `blur` level, all at equal weight) and `combined` (the network's features of the original, weight 1,
-    plus the same colour blocks at a total weight of 0.1: objects first, colour within)."""
+    each `blur` level, all at equal weight; its grid colour-polished) and `combined` (the network's features of
+    the original, weight 1, plus the same colour blocks at a total weight of 0.1: objects first, colour within)."""
     levels = sorted(set(blur))
     share = 1.0 / (len(levels) * len(COLOUR_BLOCKS.grids))
     colour = [(level, grid) for level in levels for grid in COLOUR_BLOCKS.grids]
     return Recipe((
-        LayoutRecipe("blur", "Blur only", tuple(_colour(level, grid, share) for level, grid in colour)),
+        LayoutRecipe("blur", "Blur only", tuple(_colour(level, grid, share) for level, grid in colour),
+                     colour_polish=DEFAULT_COLOUR_POLISH),
         LayoutRecipe("combined", "Original + blur",
                      (Ingredient("network", 0.0, 1.0),
                       *(_colour(level, grid, share * DEFAULT_COMBINED_COLOUR) for level, grid in colour))),
@@ -171,6 +178,7 @@ def load_recipe(name_or_path: str | Path) -> Recipe:
         name = "blur"                 # 1-40 of a-z 0-9 _ - ; unique
         label = "Blur only"           # optional
         perplexity = 30               # optional
+        colour_polish = 0.75          # optional: FLAS colour polish of the cold grid (share of the longer side)
         ingredients = [{kind = "colour", blur = 8, grid = 1, weight = 0.5},
                        {kind = "network", blur = 0, weight = 1}]
 
@@ -222,9 +230,10 @@ def parse_recipe(data: dict, source: str = "recipe", name: str = "custom") -> Re
 def _layout(entry: object, where: str, fail) -> LayoutRecipe:
     if not isinstance(entry, dict):
         fail(f"{where} is not a table")
-    unknown = set(entry) - {"name", "label", "perplexity", "ingredients"}
+    unknown = set(entry) - {"name", "label", "perplexity", "colour_polish", "ingredients"}
     if unknown:
-        fail(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (name, label, perplexity, ingredients)")
+        fail(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
+             "(name, label, perplexity, colour_polish, ingredients)")
     name = entry.get("name")
     if not isinstance(name, str) or not re.fullmatch(NAME_PATTERN, name):
         fail(f"{where}: name must be 1 to 40 of a-z, 0-9, '_' and '-' (starting with a letter or digit), "
@@ -236,6 +245,9 @@ def _layout(entry: object, where: str, fail) -> LayoutRecipe:
     perplexity = entry.get("perplexity")
     if perplexity is not None and not (_number(perplexity) and math.isfinite(perplexity) and perplexity > 0):
         fail(f"{where}: perplexity must be a number > 0, not {perplexity!r}")
+    polish = entry.get("colour_polish", 0.0)
+    if not (_number(polish) and math.isfinite(polish) and 0 <= polish <= MAX_POLISH):
+        fail(f"{where}: colour_polish must be a number from 0 to {MAX_POLISH:g}, not {polish!r}")
     ingredients = entry.get("ingredients")
     if not isinstance(ingredients, list) or not ingredients:
         fail(f"{where}: ingredients must be a non-empty list of tables")
@@ -244,7 +256,7 @@ def _layout(entry: object, where: str, fail) -> LayoutRecipe:
         fail(f"{where}: an ingredient is listed twice (same kind, blur and grid)")
     if not any(i.weight > 0 for i in made):
         fail(f"{where}: at least one ingredient needs a weight > 0")
-    return LayoutRecipe(name, label, made, None if perplexity is None else float(perplexity))
+    return LayoutRecipe(name, label, made, None if perplexity is None else float(perplexity), float(polish))
 
 
 def _ingredient(item: object, where: str, fail) -> Ingredient:

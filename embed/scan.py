@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
+from embed import borders
 from layoutfile import NotRegularFileError, UserError, atomic_path, open_regular
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
@@ -127,13 +128,14 @@ def scan_folder(root: Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, progress: b
 
 
 def open_image(path: Path, *, max_side: int | None = None, background: tuple[int, int, int] = (255, 255, 255),
-               max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+               max_pixels: int = DEFAULT_MAX_PIXELS, trim_borders: bool = False) -> Image.Image:
     """Decode `path` into an upright 8-bit RGB image whose long side is at most `max_side`.
 
     JPEGs are decoded at a reduced scale when that still gives >= `max_side` (draft mode); then
     EXIF orientation is applied, the first frame of an animation is taken, transparency is
     composited on `background`, other modes become RGB, and the image is downscaled (reduce, then
-    Lanczos). Raises ImageReadError for missing, corrupt, truncated or too-large files.
+    Lanczos). With `trim_borders`, uniform borders baked into the file are cropped first (embed/borders.py).
+    Raises ImageReadError for missing, corrupt, truncated or too-large files.
     """
     with _open_header(Path(path), max_pixels) as header:
         if max_side and header.format == "JPEG":
@@ -146,6 +148,8 @@ def open_image(path: Path, *, max_side: int | None = None, background: tuple[int
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             kind = "truncated" if "truncated" in str(exc) else "corrupt"
             raise ImageReadError(path, f"{kind} {header.format or 'image'} ({exc})") from None
+    if trim_borders:
+        img = borders.trim_borders(img)
     if max_side and max(img.size) > max_side:
         img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
     return img

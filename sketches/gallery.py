@@ -19,8 +19,8 @@ from typing import NoReturn
 
 from layoutfile import UserError, printable
 from sketches.lib.installation import prepare_installation
-from sketches.lib.layout import load_layout
-from sketches.lib.look import add_look_options, check_layout, look_options, make_look
+from sketches.lib.layout import check_layout_name, load_layout
+from sketches.lib.look import add_look_options, look_options, make_look
 from sketches.lib.options import check_frame_size, window_size
 from sketches.lib.preflight import require_display_and_java
 from sketches.lib.stop import StopOnSignal, exit_now
@@ -58,7 +58,8 @@ def prepare(argv: list[str]) -> argparse.Namespace:
                                                        tuple(args.doc["layouts"])))
         if args.installation:   # the command line's look keys override the config file's
             args.look = make_look(look_options(args), None, args.installation.config.look)
-        check_layout(args.look, args.doc, str(args.layout_file))
+        if args.look.layout is not None:   # --layout or the config's "layout": any name of the file
+            check_layout_name(args.doc, args.look.layout, args.layout_file)
         require_display_and_java()
     except UserError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)

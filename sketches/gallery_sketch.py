@@ -11,19 +11,22 @@ from pathlib import Path
 
 import py5
 
-from layoutfile import LAYOUTS, STATES, UserError, atomic_path, image_path, printable, toggle
+from layoutfile import STATES, UserError, atomic_path, image_path, printable, toggle
 from layoutfile.trust import trusted_source
 from sketches.lib.gltexture import max_texture_size
 from sketches.lib.installation import InstallationMixin
+from sketches.lib.layout import step_layout
 from sketches.lib.look import Look
 from sketches.lib.options import check_frame_size
 from sketches.lib.original import OriginalLoader
 from sketches.lib.overlay import panel_position, wrap_text
+from sketches.lib.recipe import layout_line
 from sketches.lib.scene import Scene
 from sketches.lib.title import FONT, TitleLine
 
-KEYS = (("t", "t-SNE / grid"), ("b", "blur / combined"), ("wheel  + / -", "zoom"),
-        ("drag  arrows", "pan"), ("r", "reset view"), ("s", "screenshot (PNG)"), ("h", "show / hide this help"),
+KEYS = (("t", "t-SNE / grid"), ("left  right", "previous / next layout"), ("1 - 9", "layout 1 to 9"),
+        ("b", "next layout"), ("wheel  + / -", "zoom"), ("drag  Shift+arrows", "pan"), ("r", "reset view"),
+        ("s", "screenshot (PNG)"), ("h", "show / hide this help"),
         ("Esc", "quit"))   # only glyphs of Processing's bundled font (it has no ⇄)
 HOVER_PX = 192      # side of the enlarged image shown on hover
 TEXT_SIZE = 15      # help and hover text; a font is made at one size (others are blurred), so the title has its own
@@ -108,12 +111,14 @@ class Gallery(py5.Sketch):
             self.save_frame(str(tmp))
 
     # --- interaction -------------------------------------------------------------------------
-    def key_pressed(self):
+    def key_pressed(self, event):
         scene, now = self.scene, self.now()
         if self.key == "t":
             scene.go_to(scene.layout, toggle(scene.state, STATES), now)
         elif self.key == "b":
-            scene.go_to(toggle(scene.layout, LAYOUTS), scene.state, now)
+            scene.go_to(step_layout(scene.doc, scene.layout, 1), scene.state, now)
+        elif self.key in tuple("123456789") and int(self.key) <= len(scene.layout_names):
+            scene.go_to(scene.layout_names[int(self.key) - 1], scene.state, now)
         elif self.key in "+=":
             scene.view.zoom_at(self.width / 2, self.height / 2, ZOOM_STEP)
         elif self.key == "-":
@@ -124,6 +129,8 @@ class Gallery(py5.Sketch):
             self.show_help = not self.show_help
         elif self.key == "s":
             self.screenshot_due = True
+        elif self.key == self.CODED and self.key_code in (self.LEFT, self.RIGHT) and not event.is_shift_down():
+            scene.go_to(step_layout(scene.doc, scene.layout, 1 if self.key_code == self.RIGHT else -1), scene.state, now)
         elif self.key == self.CODED:
             step = {self.LEFT: (PAN_STEP, 0), self.RIGHT: (-PAN_STEP, 0),
                     self.UP: (0, PAN_STEP), self.DOWN: (0, -PAN_STEP)}.get(self.key_code)
@@ -216,7 +223,8 @@ class Gallery(py5.Sketch):
 
     def draw_help(self):
         scene = self.scene
-        rows = [*KEYS, ("now", f"{scene.layout} / {scene.state}, {len(scene.doc['images'])} images"),
+        rows = [*KEYS, ("layout", layout_line(scene.doc, scene.layout)),
+                ("now", f"{scene.state}, {len(scene.doc['images'])} images"),
                 ("fps", f"{self.get_frame_rate():.1f}")]
         self.text_font(self.ui_font)
         key_width = max(self.text_width(key) for key, _ in rows)

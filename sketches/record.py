@@ -9,9 +9,10 @@
 
 Time comes from the frame number (frame k shows time k / fps), not from the clock, so the video is
 the same however fast the machine draws: 10 s at 30 fps is exactly 300 frames. Without --playlist
-the default one plays once (blur t-SNE → grid → combined grid → combined t-SNE); --duration cuts
-or loops the playlist to that many seconds. The look options are the gallery's (sketches/lib/look.py) but
-fly, easing, layout and state, which the playlist sets. Works headless under xvfb-run.
+every layout of the file plays once, each in its t-SNE state and its grid (playlist.default_playlist),
+flying from the first frame on (no opening hold); --duration cuts or loops the playlist to that many
+seconds. The look options are the gallery's (sketches/lib/look.py) but fly, easing, layout and state, which
+the playlist sets. Works headless under xvfb-run.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from typing import NoReturn
 
 from tqdm import tqdm
 
-from layoutfile import UserError, printable
+from layoutfile import UserError, layout_names, printable
 from sketches.lib.layout import load_layout
 from sketches.lib.look import add_look_options, look_options, make_look
 from sketches.lib.options import check_frame_size, window_size
-from sketches.lib.playlist import load_playlist
+from sketches.lib.playlist import default_playlist, load_playlist
 from sketches.lib.preflight import require_display_and_java
 from sketches.lib.stop import exit_now
 from sketches.lib.video import Mp4Writer, PngSequenceWriter, frame_count
@@ -49,7 +50,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="frame size WxH in pixels (default 1920x1080)")
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     parser.add_argument("--playlist", type=Path, metavar="FILE.json",
-                        help="playlist to play (default assets/playlists/default.json, played once)")
+                        help="playlist to play (default: every layout of the file, t-SNE and grid, once, moving from the "
+                             "first frame)")
     parser.add_argument("--duration", type=float, metavar="SECONDS",
                         help="length of the recording: cuts the playlist short or loops it (default one pass)")
     parser.add_argument("--png", action="store_true", help="write frame_000000.png … into OUTPUT instead of a video")
@@ -82,7 +84,9 @@ def prepare(argv: list[str]) -> argparse.Namespace:
     try:
         check_frame_size(args.width, args.height)
         args.doc = load_layout(args.layout_file)
-        args.playlist_data = load_playlist(args.playlist)
+        names = layout_names(args.doc)
+        args.playlist_data = (default_playlist(names, first_hold=0.0, first_easing="back-out") if args.playlist is None
+                              else load_playlist(args.playlist, names, str(args.layout_file)))
         require_display_and_java()
     except UserError as exc:
         print(f"error: {printable(exc)}", file=sys.stderr)
@@ -106,7 +110,8 @@ class RecordingFailed(Exception):
 def main(argv: list[str] | None = None) -> NoReturn:
     """Check the input, display and Java, record, then end the process: 0 when every frame was written, 1 when
     the recording failed, 2 on bad input. The process ends without the JVM's teardown (sketches/lib/stop.py),
-    which could hang once a sketch had failed."""
+    which could hang once a sketch had failed and where JOGL printed "X11Util: Open X11 Display
+    Connections" lines."""
     try:
         status = record(sys.argv[1:] if argv is None else argv)
     except SystemExit as exc:             # a one-line error before Java (or --help)

@@ -2,7 +2,7 @@
 
 - layout:    load + check a layout JSON and its atlas files; world positions of every layout/state
 - view:      zoom and pan (world units ↔ screen pixels)
-- animator:  per-image flights with easing and stagger (numpy twin of the vertex shader)
+- motion:    easing, stagger and the path of every flight (numpy twin of the vertex shader)
 - atlas:     atlas sheets as textures, per-image texture coordinates, cells of a sharper level
 - renderer:  textured quads drawn with one draw call per atlas sheet, moved by a vertex shader
 - detail:    sharper copies of the few images on screen when zoomed in

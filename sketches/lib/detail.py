@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from .animator import Animator
+from .motion import Animator
 from .atlas import Atlas
 from .gltexture import GLTexture, level_count
 from .renderer import QuadBatch

@@ -36,7 +36,7 @@ class InstallConfig:
     display: int = config_key(1, "a whole number >= 1", lambda v: whole(v) and v >= 1,
                               "py5 full-screen display (1 = primary)")
     playlist: Path | None = config_key(None, "a file path or null", lambda v: v is None or text(v),
-                                       "attract-loop playlist (null: assets/playlists/default.json)",
+                                       "attract-loop playlist (null: every layout of the file in turn)",
                                        _relative_path)
     idle_seconds: float = seconds_key(30.0, "a visitor's idle time before the loop resumes")
     osc_host: str = config_key("127.0.0.1", "a host name or address", text,

@@ -16,9 +16,9 @@ from typing import Any
 
 import psutil
 
-from layoutfile import LAYOUTS, STATES, toggle
+from layoutfile import LAYOUTS, STATES, UserError, layout_names, printable, toggle
 from sketches.lib.install_config import InstallConfig, load_install_config
-from sketches.lib.playlist import PlaylistPlayer, apply_moves, load_playlist
+from sketches.lib.playlist import Playlist, PlaylistPlayer, apply_moves, default_playlist, load_playlist
 from sketches.lib.reload import LayoutWatcher
 from sketches.lib.remote import NEXT, PREVIOUS, TOGGLE, Command, RemoteControl
 
@@ -66,7 +66,7 @@ class Installation:
     def __init__(self, config: InstallConfig, layout_path: str | os.PathLike, layouts: tuple[str, ...] = LAYOUTS):
         self.config = config
         self.layout_path = Path(layout_path)
-        self.player = PlaylistPlayer(load_playlist(config.playlist), config.idle_seconds)
+        self.player = PlaylistPlayer(self.playlist_for(layouts), config.idle_seconds)
         # listening starts here, before the sketch, so that a port in use is a one-line error
         self.remote = (None if config.osc_port is None
                        else RemoteControl(config.osc_host, config.osc_port, layouts=layouts))
@@ -78,12 +78,24 @@ class Installation:
         self._fps_since = 0.0
         self._process = psutil.Process()
 
+    def playlist_for(self, layouts: tuple[str, ...]) -> Playlist:
+        """The configured playlist checked against a layout file's `layouts`, or without one every layout in turn.
+
+        Raises PlaylistError (one line) when the configured playlist names a layout the file does not have.
+        """
+        if self.config.playlist is None:
+            return default_playlist(layouts)
+        return load_playlist(self.config.playlist, layouts, str(self.layout_path))
+
     def start(self, sketch: Any, scene: Any, doc: dict, now: float) -> None:
         """Call in setup() once the Scene exists: hides the cursor, starts the loop and the file watcher."""
         self.sketch, self.scene = sketch, scene
         sketch.no_cursor()
+        print(f"gallery: installation running; log: {printable(self.config.log_file.resolve())}; stop it with "
+              f"{QUIT_KEYS}{self._osc_quit()} or SIGTERM (Ctrl-C here)", flush=True)
         log_startup_facts(sketch, doc, self.layout_path)
-        log.info("attract loop: %s, %d steps, resumes %g s after a visitor", self.config.playlist or "default playlist",
+        log.info("attract loop: %s, %d steps, resumes %g s after a visitor",
+                 self.config.playlist or "every layout in turn",
                  len(self.player.playlist.steps), self.config.idle_seconds)
         self.watcher = LayoutWatcher(self.layout_path, self.config.reload_interval)
         first = self.player.start(now)
@@ -101,14 +113,25 @@ class Installation:
                 self.apply(command, now)
         doc = self.watcher.poll(now)
         if doc is not None:
-            self.scene.replace_layout(doc, fit=True)
-            if self.remote is not None:
-                self.remote.layouts = tuple(doc["layouts"])
+            self.reload(doc)
         visitor_was_here = self.player.waiting_for_idle
         apply_moves(self.scene, self.player.update(now))
         if visitor_was_here and not self.player.waiting_for_idle:
             self.scene.view.fit()   # a visitor may have zoomed in and walked away
         self._log_fps(now)
+
+    def reload(self, doc: dict) -> None:
+        """Show a reloaded layout file. Its layouts may differ: the playlist and the remote control follow them;
+        a configured playlist that names a layout the new file lacks keeps the current file (logged)."""
+        try:
+            playlist = self.playlist_for(tuple(layout_names(doc)))
+        except UserError as exc:
+            log.error("layout reload rejected, keeping the current layout: %s", printable(exc))
+            return
+        self.player.switch(playlist)
+        self.scene.replace_layout(doc, fit=True)
+        if self.remote is not None:
+            self.remote.layouts = tuple(layout_names(doc))
 
     def on_interaction(self, now: float) -> None:
         """A visitor pressed a key or moved the mouse: the loop waits until they have been idle a while."""
@@ -144,6 +167,11 @@ class Installation:
             apply_moves(scene, player.next(now))
         elif command.name == "quit":
             self.sketch.exit_sketch()
+
+    def _osc_quit(self) -> str:
+        if self.config.osc_port is None:
+            return ""
+        return f", OSC /gallery/quit (UDP {self.config.osc_host}:{self.config.osc_port})"
 
     def close(self) -> None:
         if self.remote is not None:
@@ -221,7 +249,7 @@ class InstallationMixin:
             log.info("quit key (%s) pressed", QUIT_KEYS)
             self.exit_sketch()
         elif self.key not in ("h", "s"):   # no help text or screenshots for visitors
-            self._visitor("key_pressed")
+            self._visitor("key_pressed", event)
 
     def mouse_pressed(self):
         self._visitor("mouse_pressed")

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from layoutfile import (LAYOUTS, UserError, atlas_paths, check_sheets, display_arrays, layout_arrays, open_regular,
-                        read_layout, tsne_world)
+from layoutfile import (UserError, atlas_paths, check_sheets, display_arrays, layout_arrays, layout_names,
+                        open_regular, read_layout, tsne_world)
 
 GRID_IMAGE_SIZE = 0.94   # side of an image in the grid, world units (grid cells), leaving a thin gap
 
@@ -55,16 +55,29 @@ def grid_size(doc: dict) -> tuple[int, int]:
 
 
 def world_positions(doc: dict, grid_side: float = GRID_IMAGE_SIZE) -> dict[tuple[str, str], np.ndarray]:
-    """Every image's placement (x, y, side) in world units, float32 (N, 3), for every (layout, state);
+    """Every image's placement (x, y, side) in world units, float32 (N, 3), for every (layout, state) of the file;
     grid images are `grid_side` wide (1: no gap), and so are t-SNE images where the layout gives no size."""
     cols, rows = grid_size(doc)
     out = {}
-    for name in LAYOUTS:
+    for name in layout_names(doc):
         _, grid = layout_arrays(doc, name)
         display, size = display_arrays(doc, name)
         out[name, "grid"] = placements(grid + 0.5, grid_side)
         out[name, "tsne"] = placements(tsne_world(display, cols, rows), grid_side if size is None else size)
     return out
+
+
+def check_layout_name(doc: dict, name: str, source: str | Path) -> str:
+    """`name` if it is one of the document's layouts; else UserError naming `source` and the layouts there are."""
+    if name not in doc["layouts"]:
+        raise UserError(f"{source}: no layout named {name!r}; its layouts: {', '.join(layout_names(doc))}")
+    return name
+
+
+def step_layout(doc: dict, current: str, step: int) -> str:
+    """The layout `step` places after `current` in the file's order (negative: before), wrapping round."""
+    names = layout_names(doc)
+    return names[(names.index(current) + step) % len(names)]
 
 
 def placements(centres: np.ndarray, side: float) -> np.ndarray:

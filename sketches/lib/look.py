@@ -6,7 +6,7 @@ installation config, taken by the Scene and the gallery sketch.
 
 or the same keys in an installation config ({"background": "#f4f1ea", "gap": 0.1, ...}). Each field of
 `Look` is one key (its Rule says what a valid value is and what it does); the start layout is checked
-against the layout file once it is read (`check_layout`).
+against the layout file once it is read (layout.check_layout_name).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from layoutfile import STATES, UserError
+from layoutfile import STATES, layout_names
 
-from .animator import DEFAULT_DURATION, DEFAULT_EASING, EASINGS, STAGGER
+from .motion import DEFAULT_DURATION, DEFAULT_EASING, EASINGS, STAGGER
 from .layout import GRID_IMAGE_SIZE
 from .rules import checked, config_key, number, rules, seconds_key, text, whole
 
@@ -85,7 +85,7 @@ class Look:
 
     def start(self, doc: dict) -> tuple[str, str]:
         """(layout, state) to show first in `doc`: the chosen ones, else its first layout and tsne."""
-        return self.layout or list(doc["layouts"])[0], self.state or "tsne"
+        return self.layout or layout_names(doc)[0], self.state or "tsne"
 
 
 KEYS = rules(Look)
@@ -96,13 +96,6 @@ def make_look(data: dict, source: str | None, base: Look | None = None) -> Look:
     `source` (the command line) a bad value's error names its option (--title-size)."""
     label = "'{}'".format if source else (lambda name: f"--{name.replace('_', '-')}")
     return dataclasses.replace(base or Look(), **checked(Look, data, source, label=label))
-
-
-def check_layout(look: Look, doc: dict, source: str) -> None:
-    """UserError (one line naming `source`) unless the chosen start layout is one of `doc`'s."""
-    names = list(doc["layouts"])
-    if look.layout is not None and look.layout not in names:
-        raise UserError(f"{source}: no layout named {look.layout!r} (it has {', '.join(names)})")
 
 
 def add_look_options(parser: argparse.ArgumentParser, exclude: tuple[str, ...] = ()) -> None:

@@ -10,7 +10,13 @@ One format drives the installation's attract loop and `record.py`. A playlist fi
 
 Each step flies `fly` seconds to its target and then holds it `hold` seconds; top-level `fly`,
 `hold` and `easing` are the defaults of the steps. The first step is shown at once (no fly) when
-the playlist starts; with `loop` the last step is followed by a fly back to the first.
+the playlist starts; with `loop` the last step is followed by a fly back to the first. Steps name layouts
+of the layout file they play (any of its names) and are checked against it.
+
+Without a playlist file, `default_playlist` makes one from the file: every layout in order, each shown
+in its t-SNE state and its grid (t-SNE → grid, next layout's grid → its t-SNE, …, so one thing changes at
+a time), then back to the first; for the default build that is blur t-SNE → blur grid → combined grid →
+combined t-SNE, 36 s a pass.
 
 `PlaylistPlayer` turns clock readings (`now`, seconds, supplied by the caller) into `Move`s; it
 never reads a clock itself, so the same code runs live and frame-exactly in a recording.
@@ -20,16 +26,17 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from layoutfile import LAYOUTS, STATES, UserError, read_json_file
-from sketches.lib.animator import EASINGS
+from layoutfile import STATES, UserError, read_json_file
+from sketches.lib.motion import DEFAULT_EASING, EASINGS
 
 FORMAT = "tsne-gallery/playlist"
 VERSION = 1
-DEFAULT_PLAYLIST = Path(__file__).resolve().parents[2] / "assets" / "playlists" / "default.json"
+DEFAULT_FLY, DEFAULT_HOLD = 4.0, 5.0   # seconds, of the generated default playlist
 
 
 class PlaylistError(UserError):
@@ -76,8 +83,26 @@ class SceneLike(Protocol):
     def jump_to(self, layout: str, state: str) -> None: ...
 
 
-def parse_playlist(data: Any, source: str = "playlist") -> Playlist:
-    """Validate a decoded playlist document; raise PlaylistError naming `source` and the problem."""
+def default_playlist(layouts: Sequence[str], first_hold: float = DEFAULT_HOLD,
+                     first_easing: str = DEFAULT_EASING) -> Playlist:
+    """Every layout of a file in order, t-SNE and grid each, looping (see the module's docstring).
+
+    `first_hold` is how long the first picture holds before the first fly, `first_easing` that fly's easing
+    (record.py: 0 and back-out, so a recording moves from its first frames: back-out starts at full speed).
+    """
+    steps = []
+    for k, layout in enumerate(layouts):
+        for state in (STATES if k % 2 == 0 else STATES[::-1]):
+            steps.append(Step(layout, state, DEFAULT_FLY, DEFAULT_HOLD, DEFAULT_EASING))
+    steps[0] = Step(steps[0].layout, steps[0].state, DEFAULT_FLY, first_hold, DEFAULT_EASING)
+    steps[1] = Step(steps[1].layout, steps[1].state, DEFAULT_FLY, DEFAULT_HOLD, first_easing)
+    return Playlist(tuple(steps), loop=True)
+
+
+def parse_playlist(data: Any, layouts: Sequence[str], source: str = "playlist",
+                   layout_file: str = "the layout file") -> Playlist:
+    """Validate a decoded playlist document for a layout file with `layouts` (its names); raise PlaylistError
+    naming `source` and the problem."""
 
     def fail(reason: str) -> None:
         raise PlaylistError(f"{source}: {reason}")
@@ -116,8 +141,8 @@ def parse_playlist(data: Any, source: str = "playlist") -> Playlist:
         label = f"steps[{i}]"
         if not isinstance(step, dict):
             fail(f"{label} is not an object")
-        if step.get("layout") not in LAYOUTS:
-            fail(f"{label}: 'layout' must be one of {', '.join(LAYOUTS)}, not {step.get('layout')!r}")
+        if step.get("layout") not in layouts:
+            fail(f"{label}: layout {step.get('layout')!r} is not one of {layout_file}'s ({', '.join(layouts)})")
         if step.get("state") not in STATES:
             fail(f"{label}: 'state' must be one of {', '.join(STATES)}, not {step.get('state')!r}")
         fly = seconds(step, "fly", default_fly, label)
@@ -128,10 +153,9 @@ def parse_playlist(data: Any, source: str = "playlist") -> Playlist:
     return Playlist(tuple(parsed), loop)
 
 
-def load_playlist(path: str | os.PathLike | None = None) -> Playlist:
-    """Read and validate a playlist file (the bundled default one when `path` is None)."""
-    path = Path(path) if path is not None else DEFAULT_PLAYLIST
-    return parse_playlist(read_json_file(path, "playlist", PlaylistError), str(path))
+def load_playlist(path: str | os.PathLike, layouts: Sequence[str], layout_file: str = "the layout file") -> Playlist:
+    """Read and validate a playlist file for a layout file with `layouts` (its names, e.g. layout_names(doc))."""
+    return parse_playlist(read_json_file(Path(path), "playlist", PlaylistError), layouts, str(path), layout_file)
 
 
 class PlaylistPlayer:
@@ -201,6 +225,11 @@ class PlaylistPlayer:
     def interrupt(self, now: float) -> None:
         """Someone else moved the scene: hold the loop until `idle_seconds` after the last interrupt."""
         self._resume_at = now + self.idle_seconds
+
+    def switch(self, playlist: Playlist) -> None:
+        """Go on with another playlist (a reloaded layout file's) from the same step number, wrapped round."""
+        self.playlist = playlist
+        self.index %= len(playlist.steps)
 
     def _advance(self, start: float) -> Move:
         self.index = (self.index + 1) % len(self.playlist.steps)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from layoutfile import LAYOUTS, STATES
+from layoutfile import STATES, layout_names
 
-from .animator import EASINGS, Animator
+from .motion import EASINGS, Animator
 from .atlas import Atlas
 from .detail import DetailLayer
 from .layout import grid_size, world_positions
@@ -31,18 +31,19 @@ OUTLINE_COLOUR = (0.04, 0.04, 0.04)   # darker than the background, so an outlin
 class Scene:
     """All images of a layout document, flying between layouts/states, drawn in a few draw calls."""
 
-    def __init__(self, sketch, doc: dict, layout_path: Path, layout: str = "blur", state: str = "tsne",
+    def __init__(self, sketch, doc: dict, layout_path: Path, layout: str | None = None, state: str = "tsne",
                  look: Look | None = None) -> None:
-        """Build textures, vertex buffers and shader (call in setup()); images start at rest at (layout, state).
-        `look` gives the tile gap and the flights' default duration, stagger and easing (look.py)."""
+        """Build textures, vertex buffers and shader (call in setup()); images start at rest at (layout, state)
+        (layout: any of the document's, default its first). `look` gives the tile gap and the flights' default
+        duration, stagger and easing (look.py)."""
         keep_big_buffers_out_of_the_heap()
         self.look = Look() if look is None else look
         self.sketch, self.layout_path = sketch, Path(layout_path)
         self.shader = load_quad_shader(sketch)
-        self.layout, self.state = check_target(layout, state)
         self.view = View(sketch.width, sketch.height, *grid_size(doc))
         self.pending: PendingLayout | None = None
         self._load(doc, Atlas(sketch, doc, self.layout_path, eager=True))
+        self.layout, self.state = self.check_target(layout_names(doc)[0] if layout is None else layout, state)
         self.animator = Animator(self.positions[self.layout, self.state], self.look.stagger)
 
     def _load(self, doc: dict, atlas: Atlas) -> None:
@@ -60,17 +61,29 @@ class Scene:
         """Fly every image from where it is at `now` to its place in (layout, state).
 
         `duration` (seconds, default the look's `fly`) spans the whole flock, stagger included; `easing`
-        (default the look's) is one of animator.EASINGS: linear, sine-in-out, quad-in-out, cubic-in-out,
+        (default the look's) is one of motion.EASINGS: linear, sine-in-out, quad-in-out, cubic-in-out,
         quint-in-out, expo-in-out, back-out.
         """
-        self.layout, self.state = check_target(layout, state)
+        self.layout, self.state = self.check_target(layout, state)
         self.animator.retarget(self.positions[layout, state], now, self.look.fly if duration is None else duration,
                                self.look.easing if easing is None else easing)
 
     def jump_to(self, layout: str, state: str) -> None:
         """Put every image at its place in (layout, state) at once."""
-        self.layout, self.state = check_target(layout, state)
+        self.layout, self.state = self.check_target(layout, state)
         self.animator.jump(self.positions[layout, state])
+
+    @property
+    def layout_names(self) -> list[str]:
+        """The current document's layouts, in file order."""
+        return layout_names(self.doc)
+
+    def check_target(self, layout: str, state: str) -> tuple[str, str]:
+        """(layout, state) if the document has that layout and `state` is a state; ValueError otherwise."""
+        if (layout, state) not in self.positions:
+            raise ValueError(f"unknown layout/state {layout!r}/{state!r}: layouts {', '.join(self.layout_names)}, "
+                             f"states {', '.join(STATES)}")
+        return layout, state
 
     def is_animating(self, now: float) -> bool:
         return self.animator.is_animating(now)
@@ -129,6 +142,8 @@ class Scene:
         self.view.set_world(*grid_size(pending.doc))
         if pending.fit:
             self.view.fit()
+        if self.layout not in pending.doc["layouts"]:   # the new file has other layouts: show its first
+            self.layout = self.layout_names[0]
         target = self.positions[self.layout, self.state]
         start = target.copy()
         for i, image in enumerate(pending.doc["images"]):
@@ -182,10 +197,3 @@ class PendingLayout:
     path: Path
     atlas: Atlas
     fit: bool
-
-
-def check_target(layout: str, state: str) -> tuple[str, str]:
-    """(layout, state) if both are known names; ValueError otherwise."""
-    if layout not in LAYOUTS or state not in STATES:
-        raise ValueError(f"unknown layout/state {layout!r}/{state!r}: layouts {LAYOUTS}, states {STATES}")
-    return layout, state

@@ -10,12 +10,13 @@ from PIL import Image, ImageDraw
 from embed.atlas_reuse import continued_slots
 from embed.cli import main
 from embed.grid import assign_grid, fit_to_grid, grid_shape
+from embed.holes import interior_holes
 from embed.place import place_new_points
 from embed.reduce import Projection, tsne_2d
-from embed.repair import SPARE, keeps_grid, repair_grid
+from embed.repair import keeps_grid, repair_grid
 from embed.thumbs import write_atlases
 from layoutfile import layout_arrays, read_layout
-from tests.embed.test_pipeline import BUILD_ARGS, write_family_images
+from tests.embed.test_pipeline import BUILD_ARGS, no_interior_holes, write_family_images
 
 
 def clustered(n: int, k: int = 6, dim: int = 30, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -57,7 +58,7 @@ def test_new_points_in_a_real_tsne_map_sit_among_their_nearest_old_rows():
     assert (label[:300][near] == label[300:, None]).mean() >= 0.95
 
 
-def grid_of_map(n: int, spare: float = SPARE) -> tuple[np.ndarray, np.ndarray, int, int]:
+def grid_of_map(n: int, spare: float = 0.01) -> tuple[np.ndarray, np.ndarray, int, int]:
     """A cold grid of a blobby 2-D map (every cell taken when spare=0): (points, old cells, cols, rows);
     points has 1 % more rows than cells, the images to add."""
     cols, rows = grid_shape(n, spare=spare)
@@ -65,7 +66,7 @@ def grid_of_map(n: int, spare: float = SPARE) -> tuple[np.ndarray, np.ndarray, i
     rng = np.random.default_rng(0)
     centres = rng.uniform(0, 1, (8, 2))
     points = centres[rng.integers(0, 8, n + n // 100)] + rng.normal(0, 0.06, (n + n // 100, 2))
-    cells = assign_grid(points[:n], cols, rows, "fast", spread_spare=True)
+    cells = assign_grid(points[:n], cols, rows, "fast")
     return points, cells, cols, rows
 
 
@@ -74,9 +75,9 @@ def test_repair_with_room_keeps_old_cells_and_puts_new_images_near_their_spot():
     targets = fit_to_grid(points, cols, rows)[3000:]
     repair = repair_grid(cells, targets, cols, rows, 16 / 9)
     assert (repair.cols, repair.rows) == (cols, rows)
-    assert one_image_per_cell(repair.cells, cols, rows)
-    moved = np.abs(repair.cells[:3000] - cells).max(axis=1)
-    assert (moved == 0).mean() >= 0.9 and moved.max() <= 1
+    assert one_image_per_cell(repair.cells, cols, rows) and interior_holes(repair.cells, cols, rows) == 0
+    moved = np.abs(repair.cells[:3000] - cells).max(axis=1)   # paths meet near the end of the last row:
+    assert (moved == 0).mean() >= 0.75 and (moved <= 1).mean() >= 0.97 and moved.max() <= 6   # a few move twice
     assert np.abs(repair.cells[3000:] + 0.5 - targets).max(axis=1).mean() < 3
 
 
@@ -88,14 +89,16 @@ def test_repair_without_room_grows_the_grid_by_whole_lines_keeping_the_old_order
     assert repair.cols >= cols and repair.rows >= rows
     assert repair.cols * repair.rows >= n and (repair.cols, repair.rows) != (cols, rows)
     assert one_image_per_cell(repair.cells, repair.cols, repair.rows)
+    assert interior_holes(repair.cells, repair.cols, repair.rows) == 0
     after = repair.cells[:len(full)]
-    for axis in (0, 1):   # inserted lines shift old images, never reorder them (chains move a few by one cell)
-        order = np.argsort(full[:, axis], kind="stable")
-        assert (np.diff(after[order, axis]) >= -1).all()
+    for axis in (0, 1):   # inserted lines shift old images, keeping their order but where the empty cells left
+        order = np.argsort(full[:, axis], kind="stable")   # in them slid to the tail (a few by up to 5 cells)
+        step = np.diff(after[order, axis])
+        assert (step >= -1).mean() >= 0.98 and step.min() >= -6
 
 
 def test_a_kept_grid_is_given_up_when_most_of_it_would_stay_empty():
-    cols, rows = grid_shape(1000, spare=SPARE)
+    cols, rows = grid_shape(1000, spare=0.02)
     assert keeps_grid(cols, rows, 1000, 16 / 9) and keeps_grid(cols, rows, 1015, 16 / 9)
     assert not keeps_grid(cols, rows, 600, 16 / 9)
 
@@ -142,15 +145,23 @@ def test_adding_images_keeps_the_layout_one_to_one_and_old_images_on_their_cells
     assert main([str(images), "-o", str(out), *args]) == 0
     assert "t-SNE: incremental, 3 new of 43" in capsys.readouterr().out
     after = read_layout(out)
-    assert (after["grid"]["cols"], after["grid"]["rows"]) == (before["grid"]["cols"], before["grid"]["rows"])
+    cols, rows = after["grid"]["cols"], after["grid"]["rows"]   # 40 images filled 8 × 5: the grid grew a column
+    assert (cols, rows) == (before["grid"]["cols"] + 1, before["grid"]["rows"])
     old_index = {image["path"]: i for i, image in enumerate(after["images"])}
     old = [old_index[image["path"]] for image in before["images"]]
     for name in ("blur", "combined"):
         _, grid_before = layout_arrays(before, name)
         _, grid_after = layout_arrays(after, name)
-        assert one_image_per_cell(grid_after, after["grid"]["cols"], after["grid"]["rows"])
-        moved = np.abs(grid_after[old] - grid_before).max(axis=1)
-        assert (moved == 0).mean() >= 0.8 and moved.max() <= 1, name
+        assert one_image_per_cell(grid_after, cols, rows) and interior_holes(grid_after, cols, rows) == 0
+        moved = np.abs(grid_after[old] - grid_before).max(axis=1)   # by the inserted column, or a slid hole
+        assert moved.max() <= 1, name
     slot = {im["path"]: (im["atlas_sheet"], im["atlas_cell"]) for im in after["images"]}
     assert all(slot[im["path"]] == (im["atlas_sheet"], im["atlas_cell"]) for im in before["images"])
     assert len(set(slot.values())) == len(slot)
+    for image in before["images"][10:13]:   # removed images leave holes on the kept grid: they slide to the end
+        (images / image["path"]).unlink()
+    assert main([str(images), "-o", str(out), *args]) == 0
+    assert "t-SNE: incremental, 0 new of 40" in capsys.readouterr().out
+    removed = read_layout(out)
+    assert (removed["grid"]["cols"], removed["grid"]["rows"]) == (cols, rows)
+    assert no_interior_holes(removed)

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from embed.cli import main
+from embed.holes import interior_holes
 from embed.scan import open_image
 from embed.thumbs import square_thumbnail
 from layoutfile import display_arrays, layout_arrays, read_layout
@@ -84,6 +85,14 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
         # 10-NN agreement is reported; its target is asserted on realistic maps (test_spread): here 5 families
         # of 8 leave 3 of each image's 10 neighbours to the order of the other families
         assert 0.5 <= metrics["display_knn10_agreement"] <= 1 and metrics["display_covered_gt_half"] <= 0.1
+    assert no_interior_holes(doc)
+
+
+def no_interior_holes(doc: dict) -> bool:
+    """No layout of `doc` has an empty cell inside the picture (embed.holes), and each says so in its metrics."""
+    cols, rows = doc["grid"]["cols"], doc["grid"]["rows"]
+    return all(interior_holes(layout_arrays(doc, name)[1], cols, rows) == 0
+               and doc["layouts"][name]["metrics"]["interior_holes"] == 0 for name in doc["layouts"])
 
 
 
@@ -237,7 +246,7 @@ def test_other_options_or_mostly_new_images_lay_out_from_scratch_and_removed_ima
             path.unlink()
     assert main([str(images), "-o", str(out), "--perplexity", "10", *BUILD_ARGS]) == 0
     assert "t-SNE: incremental, 0 new of 16" in capsys.readouterr().out
-    assert len(read_layout(out)["images"]) == 16
+    assert len(read_layout(out)["images"]) == 16 and no_interior_holes(read_layout(out))
 
     (images / "grey").mkdir()
     for i in range(20):  # 20 new of 36: fewer than half known

@@ -30,6 +30,16 @@ def test_a_recipe_file_is_read_with_its_own_perplexity(tmp_path):
     assert recipe.name == "mine" and layout.name == "warm" and layout.label == "warm" and layout.perplexity == 12
     assert layout.describe() == {"ingredients": [{"kind": "colour", "blur": 16.0, "weight": 2.0, "grid": 4}],
                                  "perplexity": 12.0}
+    assert layout.colour_polish == 0.0
+
+
+def test_colour_polish_is_read_and_the_default_polishes_its_blur_layout_only(tmp_path):
+    path = tmp_path / "polished.toml"
+    path.write_text('[[layout]]\nname = "warm"\ncolour_polish = 0.5\n'
+                    'ingredients = [{kind = "colour", blur = 8, grid = 1, weight = 1}]\n')
+    (layout,) = load_recipe(path).layouts
+    assert layout.colour_polish == 0.5 and layout.describe()["colour_polish"] == 0.5
+    assert [layout.colour_polish for layout in default_recipe().layouts] == [0.75, 0.0]
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -43,6 +53,7 @@ def test_a_recipe_file_is_read_with_its_own_perplexity(tmp_path):
     ("[[layout]]\nname = 'a'\ningredients = [{kind = 'network', weight = nan}]", "weight must be a number >= 0"),
     ("[[layout]]\nname = 'a'\ningredients = [{kind = 'network', weight = 0}]", "needs a weight > 0"),
     ("[[layout]]\nname = 'a'\nperplexity = -5\ningredients = [{kind = 'network'}]", "perplexity must be"),
+    ("[[layout]]\nname = 'a'\ncolour_polish = -1\ningredients = [{kind = 'network'}]", "colour_polish must be"),
     ("[[layout]]\nname = 'a'\ningredients = [{kind = 'network'}, {kind = 'network'}]", "listed twice"),
     ("[[layout]]\nname = 'a'\ningredients = [{kind = 'network'}]\n[[layout]]\nname = 'a'\n"
      "ingredients = [{kind = 'network'}]", "names must differ"),

@@ -24,6 +24,9 @@ GRID = {"blur": [[0, 0], [1, 0], [3, 0], [0, 2], [2, 1], [3, 2]],
 # centred: here world = (3 x + 0.5, 3 y + 0.6), see tsne_world().
 TSNE = {"blur": [[0.0, 0.0], [0.4, 0.05], [1.0, 0.0], [0.05, 0.6], [0.55, 0.45], [0.95, 0.6]],
         "combined": [[1.0, 0.6], [0.0, 0.0], [0.5, 0.35], [1.0, 0.0], [0.0, 0.6], [0.45, 0.0]]}
+# A third layout (make_layout(..., third=True)): another permutation of cells, another cloud.
+THIRD = {"grid": [[1, 1], [2, 0], [0, 1], [2, 2], [3, 1], [0, 0]],
+         "tsne": [[0.5, 0.0], [1.0, 0.3], [0.0, 0.3], [0.5, 0.6], [1.0, 0.0], [0.0, 0.6]]}
 CELL_SIZES = (8, 32)      # two levels of detail
 PER_SIDE = 2              # 2 x 2 cells per sheet: six images use two sheets
 # images[0] at the sharp level only: a white square in its top-left corner, a quarter of the side wide
@@ -33,12 +36,12 @@ MARK = (255, 255, 255)
 
 def tsne_world(name: str) -> np.ndarray:
     """Expected world positions (grid-cell units) of the TSNE points above, worked out by hand."""
-    return np.array(TSNE[name]) * 3 + [0.5, 0.6]
+    return np.array(THIRD["tsne"] if name == "third" else TSNE[name]) * 3 + [0.5, 0.6]
 
 
 def grid_world(name: str) -> np.ndarray:
     """Expected world positions of the grid cells: cell centres."""
-    return np.array(GRID[name]) + 0.5
+    return np.array(THIRD["grid"] if name == "third" else GRID[name]) + 0.5
 
 
 def write_atlas(folder: Path, colours: np.ndarray) -> list[dict]:
@@ -64,8 +67,9 @@ def write_atlas(folder: Path, colours: np.ndarray) -> list[dict]:
     return levels
 
 
-def make_layout(folder: Path, order: list[int] | None = None) -> Path:
-    """Write folder/layout.json (+ atlas) for the six test images, optionally a subset/reordering `order`."""
+def make_layout(folder: Path, order: list[int] | None = None, third: bool = False) -> Path:
+    """Write folder/layout.json (+ atlas) for the six test images, optionally a subset/reordering `order`;
+    with `third`, a third layout named "third" after blur and combined (a version-3 file)."""
     order = list(range(len(COLOURS))) if order is None else order
     folder.mkdir(parents=True, exist_ok=True)
     images = [{"id": f"img{i}", "path": f"colours/{i}.png", "width": 64, "height": 64,
@@ -74,8 +78,9 @@ def make_layout(folder: Path, order: list[int] | None = None) -> Path:
         generator_version=__version__,
         params={"source": str(folder / "source"), "model": "test"},
         atlas_levels=write_atlas(folder, COLOURS[order]), images=images, cols=COLS, rows=ROWS,
-        layouts={name: {"label": name, "tsne": np.array(TSNE[name])[order], "grid": np.array(GRID[name])[order]}
-                 for name in GRID},
+        layouts={name: {"label": name, "tsne": np.array(tsne)[order], "grid": np.array(grid)[order]}
+                 for name, tsne, grid in [(n, TSNE[n], GRID[n]) for n in GRID]
+                 + ([("third", THIRD["tsne"], THIRD["grid"])] if third else [])},
         skipped=[])
     path = folder / "layout.json"
     write_layout(path, doc)

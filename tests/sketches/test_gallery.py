@@ -20,12 +20,14 @@ import jpype
 import numpy as np
 import pytest
 from PIL import Image
+from tests.embed.test_pipeline import BUILD_ARGS, write_family_images
 from tests.sketches.conftest import COLOURS, MARK, ROOT, grid_world, make_layout, tsne_world
 from tests.sketches.own_process import in_own_process
 
 from layoutfile import UserError, read_layout
 from sketches.gallery import parse_args
-from sketches.lib.animator import DEFAULT_DURATION
+from sketches.lib.layout import load_layout
+from sketches.lib.motion import DEFAULT_DURATION
 
 GALLERY = ROOT / "sketches" / "gallery.py"
 SIZE = (960, 540)
@@ -67,11 +69,11 @@ def run(args, script):
     return sketch
 
 
-def press(sketch, key: str, code: int | None = None) -> None:
+def press(sketch, key: str, code: int | None = None, shift: bool = False) -> None:
     """Post a key press, handled right after the current frame's draw()."""
     event = jpype.JClass("processing.event.KeyEvent")
     char = "\uffff" if code is not None else key
-    sketch._instance.postEvent(event(None, 0, event.PRESS, 0, jpype.JChar(char),
+    sketch._instance.postEvent(event(None, 0, event.PRESS, event.SHIFT if shift else 0, jpype.JChar(char),
                                      code if code is not None else ord(key.upper()), False))
 
 
@@ -214,7 +216,7 @@ def test_gallery_animates_toggles_hovers_zooms(layout_path, tmp_path, monkeypatc
         yield
         assert s.scene.view.scale == pytest.approx(fit_scale)
         offset = s.scene.view.offset_x
-        press(s, "", code=39)   # RIGHT arrow: the picture moves left
+        press(s, "", code=39, shift=True)   # Shift + RIGHT arrow: the picture moves left
         mouse(s, "PRESS", 100, 100)
         mouse(s, "DRAG", 130, 90)
         yield
@@ -264,6 +266,7 @@ def test_snapshot_command_writes_the_requested_frame(layout_path, tmp_path):
                              "--layout", "combined", "--state", "tsne", "--size", "480x270"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    assert result.stdout == result.stderr == ""                       # quiet: no JOGL X11Util lines on exit
     pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert pixels.shape == (270, 480, 3)
     scale = 270 * 0.94 / 3          # default framing: the 4 x 3 world box fitted to the height, centred
@@ -440,5 +443,85 @@ def test_images_grow_from_the_tsne_size_to_the_grid_size_in_flight(layout_path):
         s.clock = 100.0 + D
         yield
         assert widths(s) == pytest.approx([0.94 * scale] * 6, abs=3)         # grid: the grid's size
+
+    run(args, script)
+
+
+def three_stop_build(folder: Path) -> Path:
+    """A real 3-stop dial (`python -m embed --stops 3`, version 3) of 40 generated images in 5 colour families."""
+    write_family_images(folder / "images")
+    out = folder / "out" / "dial.json"
+    result = subprocess.run([sys.executable, "-m", "embed", str(folder / "images"), "-o", str(out), "--stops", "3",
+                             *BUILD_ARGS], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@in_own_process
+def test_the_gallery_steps_through_three_layouts_with_number_and_arrow_keys(tmp_path):
+    path = three_stop_build(tmp_path / "three")
+    args = parse_args([str(path), "--state", "grid", "--size", "640x360"])
+    args.doc = load_layout(path)
+    first, second, third = names = list(args.doc["layouts"])
+    assert len(names) == 3 and all("recipe" in args.doc["layouts"][name] for name in names)
+    seen, order = {}, []
+
+    def land(s, key, code=None):
+        s.clock += 10.0
+        press(s, key, code)
+        yield
+        s.clock += D
+        yield
+        yield from wait_until_sharp(s)
+        order.append(s.scene.layout)
+        seen.setdefault(s.scene.layout, []).append(frame(s))
+
+    def script(s):
+        assert s.scene.layout == first                  # no --layout: the file's first
+        yield from wait_until_sharp(s)
+        seen[first] = [frame(s)]
+        yield from land(s, "2")                         # 2: the second layout
+        yield from land(s, "", code=39)                 # right: the third
+        yield from land(s, "", code=39)                 # right again: wraps round to the first
+        yield from land(s, "", code=37)                 # left: back to the third
+        yield from land(s, "b")                         # b: next, the first
+        yield from land(s, "3")                         # 3 directly, from the first (not neighbours)
+        yield from land(s, "9")                         # no ninth layout: nothing moves
+        press(s, "h")
+        yield
+        seen["help"] = frame(s)
+
+    run(args, script)
+    assert order == [second, third, first, third, first, third, third]
+    once = {name: seen[name][0] for name in names}
+    for a, b in [(first, second), (first, third), (second, third)]:
+        assert np.abs(once[a] - once[b]).max(axis=2).mean() > 20, (a, b)        # three different pictures
+    for name in (first, third):
+        for again in seen[name][1:]:
+            assert np.abs(again - once[name]).max() <= 2, name                     # the same picture each visit
+    assert np.abs(seen["help"] - once[third]).max(axis=2).mean() > 1                # the help panel is drawn
+
+
+@in_own_process
+def test_a_reload_without_the_current_layout_flies_to_the_new_files_first(tmp_path):
+    path = make_layout(tmp_path / "three", third=True)
+    args = parse_args([str(path), "--layout", "third", "--state", "grid", "--size", "960x540"])
+    args.doc = read_layout(path)
+
+    def script(s):
+        yield from wait_until_sharp(s)
+        assert_images_at(s, frame(s), grid_world("third"))
+        two = make_layout(tmp_path / "two")                   # blur and combined only
+        s.clock = 10.0
+        s.scene.replace_layout(read_layout(two), two)
+        while s.scene.reloading:
+            yield
+        assert (s.scene.layout, s.scene.state) == ("blur", "grid") and s.scene.layout_names == ["blur", "combined"]
+        s.clock = 10.0 + D
+        yield
+        assert_images_at(s, frame(s), grid_world("blur"))
+        press(s, "", code=37)                                 # left: the layouts are the new file's
+        yield
+        assert s.scene.layout == "combined"
 
     run(args, script)

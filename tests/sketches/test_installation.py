@@ -16,7 +16,7 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from layoutfile import VERSION, UserError, read_layout, write_layout
 from sketches.lib.install_config import InstallConfig, config_table, load_install_config
-from sketches.lib.installation import setup_logging
+from sketches.lib.installation import Installation, setup_logging
 from sketches.lib.reload import LayoutWatcher
 from sketches.lib.remote import Command, RemoteControl
 from tests.sketches.conftest import ROOT
@@ -205,6 +205,59 @@ def post_mouse_move(sketch, x: float, y: float) -> None:
     sketch._instance.postEvent(mouse_event(None, int(time.time() * 1000), mouse_event.MOVE, 0, int(x), int(y), 0, 0))
 
 
+class FakeScene:
+    """What Installation needs of a Scene, without Java: the document, the target, and the moves it was given."""
+
+    def __init__(self, doc: dict):
+        self.doc, self.layout, self.state, self.moves = doc, next(iter(doc["layouts"])), "tsne", []
+
+    def go_to(self, layout, state, now, duration=None, easing="cubic-in-out"):
+        self.layout, self.state = layout, state
+        self.moves.append((layout, state))
+
+    def jump_to(self, layout, state):
+        self.go_to(layout, state, 0.0)
+
+    def replace_layout(self, doc, fit=False):
+        self.doc = doc
+        if self.layout not in doc["layouts"]:
+            self.layout = next(iter(doc["layouts"]))
+
+
+def three_layouts(names=("colour", "mid", "objects")) -> dict:
+    return {"layouts": {name: {} for name in names}}
+
+
+def test_layout_commands_step_through_the_files_layouts_and_reloads_bring_new_ones(tmp_path):
+    installation = Installation(InstallConfig(osc_port=None, log_file=tmp_path / "g.log"), tmp_path / "x.json",
+                                ("colour", "mid", "objects"))
+    assert [(s.layout, s.state) for s in installation.player.playlist.steps][::2] == [
+        ("colour", "tsne"), ("mid", "grid"), ("objects", "tsne")]          # no playlist: every layout in turn
+    scene = installation.scene = FakeScene(three_layouts())
+    for value, expected in [("next", "mid"), ("next", "objects"), ("toggle", "colour"), ("previous", "objects"),
+                            ("mid", "mid"), ("gone", "mid")]:
+        installation.apply(Command("layout", value), 1.0)
+        assert scene.layout == expected, value
+    installation.reload(three_layouts(("a", "b")))                      # a new file with other layouts
+    assert [s.layout for s in installation.player.playlist.steps] == ["a", "a", "b", "b"]
+    assert scene.layout == "a"
+    installation.apply(Command("layout", "next"), 2.0)
+    assert scene.layout == "b"
+
+
+def test_a_reload_without_the_playlists_layouts_keeps_the_current_file(tmp_path, caplog):
+    (tmp_path / "show.json").write_text(json.dumps({"steps": [{"layout": "mid", "state": "grid"}]}))
+    config = InstallConfig(osc_port=None, log_file=tmp_path / "g.log", playlist=tmp_path / "show.json")
+    installation = Installation(config, tmp_path / "x.json", ("colour", "mid"))
+    scene = installation.scene = FakeScene(three_layouts(("colour", "mid")))
+    with caplog.at_level(logging.ERROR):
+        installation.reload(three_layouts(("a", "b")))
+    assert list(scene.doc["layouts"]) == ["colour", "mid"]
+    assert "layout reload rejected, keeping the current layout" in caplog.text and "layout 'mid' is not one of" in caplog.text
+    with pytest.raises(UserError, match=r"steps\[0\]: layout 'mid' is not one of .*x\.json's \(a, b\)"):
+        Installation(config, tmp_path / "x.json", ("a", "b"))
+
+
 @in_own_process
 def test_gallery_install_mode_runs_the_loop_obeys_osc_and_reloads(layout_path, tmp_path):
     from sketches import gallery
@@ -315,6 +368,9 @@ def test_the_show_stops_cleanly_on_a_signal_or_osc_quit(layout_path, tmp_path, s
             show.communicate()
     assert show.returncode == 0, err
     assert "Traceback" not in err and "Exception" not in err
+    assert "X11Util" not in err and err.strip() == "", err            # a clean stop prints nothing on stderr
+    assert out.splitlines() == [f"gallery: installation running; log: {log_file}; stop it with Ctrl+Shift+Q, "
+                                f"OSC /gallery/quit (UDP 127.0.0.1:{port}) or SIGTERM (Ctrl-C here)"]
     log = log_file.read_text()
     assert (f"{stop}: stopping" if stop.startswith("SIG") else "remote: quit") in log
     assert log.rstrip().endswith("installation stopped")

@@ -10,7 +10,8 @@ from tests.sketches.own_process import in_own_process
 from layoutfile import UserError, read_layout
 from sketches.gallery import parse_args
 from sketches.lib.install_config import load_install_config
-from sketches.lib.look import Look, check_layout
+from sketches.lib.layout import check_layout_name
+from sketches.lib.look import Look
 
 
 def test_command_line_and_config_fill_the_same_look(tmp_path):
@@ -43,8 +44,8 @@ def test_the_start_layout_is_any_name_of_the_file(tmp_path):
     doc = read_layout(make_layout(tmp_path / "g"))
     assert Look().start(doc) == ("blur", "tsne")                       # the file's first layout
     assert Look(layout="combined", state="grid").start(doc) == ("combined", "grid")
-    with pytest.raises(UserError, match=r"my.json: no layout named 'nope' \(it has blur, combined\)"):
-        check_layout(Look(layout="nope"), doc, "my.json")
+    with pytest.raises(UserError, match=r"my.json: no layout named 'nope'; its layouts: blur, combined"):
+        check_layout_name(doc, Look(layout="nope").layout, "my.json")
 
 
 @in_own_process

@@ -1,21 +1,24 @@
-"""The sketch library's pure parts (no Java): easing, stagger, flights, view, world positions, atlas checks."""
+"""Motion and the sketch library's pure parts: easing, stagger, flights, view, world positions, atlas checks;
+and the shader against its numpy twin: frames rendered mid-flight with every easing, pixels read back."""
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from tests.sketches.conftest import COLOURS, TSNE, grid_world, make_layout, tsne_world
+from tests.sketches.own_process import in_own_process
 
-from layoutfile import UserError
-from sketches.lib.animator import EASINGS, Animator, ease, stagger_delays
+from layoutfile import UserError, read_layout
+from sketches.gallery import parse_args
 from sketches.lib.layout import GRID_IMAGE_SIZE, load_layout, world_positions
+from sketches.lib.motion import EASINGS, SHADER, Animator, ease, path, stagger_delays
+from sketches.lib.scene import OUTLINE_PX
 from sketches.lib.view import View
-
-SHADER = Path(__file__).resolve().parents[2] / "sketches/lib/shaders/quads.vert"
 
 
 @pytest.mark.parametrize("easing", EASINGS)
@@ -46,7 +49,7 @@ def test_stagger_sends_long_flights_first_and_stays_in_range():
     start = np.array([[0, 0], [0, 0], [5, 5]], np.float32)
     end = np.array([[10, 0], [1, 0], [5, 5]], np.float32)
     delay = stagger_delays(start, end, 2.0)
-    assert delay.min() >= 0 and delay.max() <= 2.0
+    assert delay.min() == 0 and delay.max() == pytest.approx(2.0)   # the first leaves at once, the last at 2 s
     assert delay[0] < delay[1]          # same start, longer flight → leaves earlier
     assert stagger_delays(start, start, 0.0).tolist() == [0, 0, 0]
 
@@ -68,6 +71,84 @@ def test_flight_reaches_target_and_an_interruption_starts_where_images_are():
     assert np.allclose(flight.positions(13.0), c)
     flight.jump(a)
     assert np.array_equal(flight.positions(13.5), a)
+
+
+def test_path_is_the_flight_the_animator_reports():
+    rng = np.random.default_rng(1)
+    a, b = (rng.uniform(0, 9, (50, 3)).astype(np.float32) for _ in range(2))
+    flight = Animator(a)
+    flight.retarget(b, now=3.0, duration=2.0, easing="quint-in-out")
+    expected = path(flight.start, flight.end, flight.delay, 1.1, flight.move_time, "quint-in-out")
+    assert np.array_equal(flight.positions(4.1), expected)
+    assert np.array_equal(path(a, b, np.zeros(50), 0.0, 1.0), a) and np.allclose(path(a, b, np.zeros(50), 1.0, 1.0), b)
+
+
+@in_own_process
+def test_the_shader_flies_images_where_motion_py_says_with_every_easing(tmp_path):
+    """Layout 1's grid → layout 3's t-SNE (not neighbours in the file), once per easing: at two moments of each
+    flight every image not hidden by another is drawn centred at motion.py's position (to 1.5 px, across and
+    down) and as wide as its side there."""
+    from tests.sketches.test_gallery import TOLERANCE, frame, run
+
+    layout_path = make_layout(tmp_path / "three", third=True)
+    args = parse_args([str(layout_path), "--layout", "blur", "--state", "grid", "--size", "960x540"])
+    args.doc = read_layout(layout_path)
+    duration = 2.0
+    checked = {}
+
+    def script(s):
+        view = s.scene.view
+        deadline = time.monotonic() + 120                             # every atlas sheet uploaded: on a busy
+        while not s.scene.is_sharp() and time.monotonic() < deadline:  # machine the first frames draw no images
+            yield
+        assert s.scene.is_sharp(), "the atlas did not load within 120 s"
+        for k, easing in enumerate(EASINGS):
+            t0 = 100.0 * (k + 1)
+            s.clock = t0
+            s.scene.jump_to("blur", "grid")
+            s.scene.go_to("third", "tsne", t0, duration, easing)
+            for share in (0.3, 0.6):
+                s.clock = t0 + share * duration
+                yield
+                pixels = frame(s)
+                placed = s.scene.animator.positions(s.clock)
+                flight = s.scene.animator
+                assert np.array_equal(placed, path(flight.start, flight.end, flight.delay, flight.elapsed(s.clock),
+                                                   flight.move_time, easing))
+                for i, (x, y, side) in enumerate(placed):
+                    sx, sy = view.to_screen(x, y)
+                    left, right = colour_run(pixels[int(sy)], int(sx), COLOURS[i], TOLERANCE)
+                    top, bottom = colour_run(pixels[:, int(sx)], int(sy), COLOURS[i], TOLERANCE)
+                    inner = side * view.scale - 2 * OUTLINE_PX                # the outline is drawn inside the edge
+                    if min(right - left, bottom - top) < inner - 2:
+                        continue                                      # partly under another image
+                    assert max(right - left, bottom - top) <= inner + 2, (easing, share, i, right - left, inner)
+                    assert abs((left + right) / 2 - sx) <= 1.5 and abs((top + bottom) / 2 - sy) <= 1.5, \
+                        (easing, share, i, (left, right, top, bottom), (sx, sy))
+                    checked[easing, share] = checked.get((easing, share), 0) + 1
+            s.clock = t0 + duration
+            yield
+            assert not s.scene.is_animating(s.clock)
+            pixels = frame(s)
+            for i, world in enumerate(tsne_world("third")):
+                sx, sy = view.to_screen(*world)
+                assert np.abs(pixels[int(sy), int(sx)] - COLOURS[i]).max() <= TOLERANCE, (easing, "landed", i)
+
+    run(args, script)
+    assert all(checked.get((easing, share), 0) >= 4 for easing in EASINGS for share in (0.3, 0.6)), checked
+
+
+def colour_run(row: np.ndarray, x: int, colour, tolerance: int) -> tuple[int, int]:
+    """[left, right) of the run of pixels of `colour` through row[x] (empty if row[x] is another colour)."""
+    same = np.abs(row - colour).max(axis=1) <= tolerance
+    if not same[x]:
+        return x, x
+    left, right = x, x + 1
+    while left > 0 and same[left - 1]:
+        left -= 1
+    while right < len(row) and same[right]:
+        right += 1
+    return left, right
 
 
 def test_view_fits_world_centred_and_zooms_about_the_cursor():

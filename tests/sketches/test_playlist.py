@@ -1,11 +1,14 @@
 """Playlist format and the player's timing: pure Python, no py5."""
 
-import json
+from pathlib import Path
 
 import pytest
 
-from sketches.lib.playlist import (DEFAULT_PLAYLIST, Move, PlaylistError, PlaylistPlayer, load_playlist,
-                                   parse_playlist)
+from sketches.lib.playlist import (DEFAULT_FLY, DEFAULT_HOLD, Move, PlaylistError, PlaylistPlayer, default_playlist,
+                                   load_playlist, parse_playlist)
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "assets" / "playlists" / "example.json"
+NAMES = ("blur", "combined")
 
 STEPS = [
     {"layout": "blur", "state": "tsne", "hold": 2},
@@ -15,17 +18,40 @@ STEPS = [
 
 
 def playlist(loop=True, **top):
-    return parse_playlist({"loop": loop, "fly": 4, "hold": 6, **top, "steps": STEPS}, "test.json")
+    return parse_playlist({"loop": loop, "fly": 4, "hold": 6, **top, "steps": STEPS}, NAMES, "test.json")
 
 
-def test_default_playlist_is_blur_tsne_grid_combined_grid_tsne():
-    default = load_playlist()
+def test_default_playlist_of_the_default_build_is_blur_tsne_grid_combined_grid_tsne():
+    default = default_playlist(NAMES)
     assert [(s.layout, s.state) for s in default.steps] == [
         ("blur", "tsne"), ("blur", "grid"), ("combined", "grid"), ("combined", "tsne")]
     assert default.loop
-    data = json.loads(DEFAULT_PLAYLIST.read_text())
-    fly, hold = data["fly"], data["hold"]
-    assert default.single_pass_duration() == pytest.approx(hold + 3 * (fly + hold))
+    assert default.single_pass_duration() == pytest.approx(DEFAULT_HOLD + 3 * (DEFAULT_FLY + DEFAULT_HOLD))
+    example = load_playlist(EXAMPLE, NAMES)          # the README's example plays the same moves
+    assert [(s.layout, s.state) for s in example.steps] == [(s.layout, s.state) for s in default.steps]
+
+
+def test_default_playlist_visits_every_layout_of_the_file_in_order_one_change_at_a_time():
+    names = ["colour", "mid", "objects"]
+    steps = default_playlist(names).steps
+    assert [(s.layout, s.state) for s in steps] == [
+        ("colour", "tsne"), ("colour", "grid"), ("mid", "grid"), ("mid", "tsne"), ("objects", "tsne"),
+        ("objects", "grid")]
+    assert [(s.layout, s.state) for s in default_playlist(["only"]).steps] == [("only", "tsne"), ("only", "grid")]
+    recording = default_playlist(names, first_hold=0.0, first_easing="back-out")   # record.py's: flies at once
+    assert recording.steps[0].hold == 0 and recording.steps[1].easing == "back-out"
+    assert recording.steps[2:] == steps[2:]
+    player = PlaylistPlayer(recording)
+    player.start(0.0)
+    assert player.update(0.0) == [Move("colour", "grid", 0.0, DEFAULT_FLY, "back-out")]
+
+
+def test_steps_name_any_layout_of_the_file_and_nothing_else():
+    data = {"steps": [{"layout": "objects", "state": "grid"}, {"layout": "blur", "state": "tsne"}]}
+    assert parse_playlist(data, ["blur", "objects"], "show.json").steps[0].layout == "objects"
+    with pytest.raises(PlaylistError) as err:
+        parse_playlist(data, ["colour", "objects"], "show.json", "my.json")
+    assert str(err.value) == "show.json: steps[1]: layout 'blur' is not one of my.json's (colour, objects)"
 
 
 def test_step_values_fall_back_to_the_playlist_defaults():
@@ -42,7 +68,7 @@ def test_step_values_fall_back_to_the_playlist_defaults():
     ({"version": 2, "steps": STEPS}, "version 2"),
     ({"steps": []}, "'steps' must be a non-empty list"),
     ({"loop": "yes", "steps": STEPS}, "'loop' must be true or false"),
-    ({"steps": [{"layout": "colour", "state": "grid"}]}, "steps[0]: 'layout' must be one of blur, combined"),
+    ({"steps": [{"layout": "colour", "state": "grid"}]}, "steps[0]: layout 'colour' is not one of the layout file's"),
     ({"steps": [{"layout": "blur", "state": "spiral"}]}, "steps[0]: 'state' must be one of tsne, grid"),
     ({"steps": [{"layout": "blur", "state": "grid", "fly": -1}]}, "steps[0]: 'fly' must be a number"),
     ({"hold": "long", "steps": STEPS}, "playlist: 'hold' must be a number"),
@@ -51,18 +77,18 @@ def test_step_values_fall_back_to_the_playlist_defaults():
 ])
 def test_bad_playlists_are_rejected_with_the_reason(data, message):
     with pytest.raises(PlaylistError) as err:
-        parse_playlist(data, "show.json")
+        parse_playlist(data, NAMES, "show.json")
     assert str(err.value).startswith("show.json: ")
     assert message in str(err.value)
 
 
 def test_missing_and_broken_playlist_files_name_the_file(tmp_path):
     with pytest.raises(PlaylistError, match="nope.json: no such playlist file"):
-        load_playlist(tmp_path / "nope.json")
+        load_playlist(tmp_path / "nope.json", NAMES)
     broken = tmp_path / "broken.json"
     broken.write_text('{"steps": [')
     with pytest.raises(PlaylistError, match=r"broken.json: not valid JSON \(line 1"):
-        load_playlist(broken)
+        load_playlist(broken, NAMES)
 
 
 def test_player_jumps_to_the_first_step_then_flies_on_schedule():

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.sketches.conftest import make_layout
+
 from layoutfile import read_layout
 from sketches.lib.layout import grid_size, world_positions
 from sketches.lib.layout import GRID_IMAGE_SIZE as IMAGE_SIZE
@@ -101,11 +103,13 @@ def test_png_sequence_with_a_looping_duration_returns_to_the_first_picture(layou
     ("missing layout", "no such layout file"),
     ("broken layout", "not valid JSON"),
     ("bad playlist", "steps[0]: 'state' must be one of tsne, grid"),
+    ("playlist with another file's layout", "steps[0]: layout 'colour' is not one of"),
     ("missing playlist", "no such playlist file"),
 ])
 def test_bad_input_gives_one_line_and_no_output(case, message, layout_path, tmp_path):
     playlist = tmp_path / "playlist.json"
-    playlist.write_text(json.dumps({"steps": [{"layout": "blur", "state": "spiral"}]}))
+    playlist.write_text(json.dumps({"steps": [{"layout": "colour" if "layout" in case else "blur",
+                                               "state": "grid" if "layout" in case else "spiral"}]}))
     args = [layout_path, "-o", tmp_path / "out.mp4", "--size", "64x36"]
     if case == "missing layout":
         args[0] = tmp_path / "nope.json"
@@ -113,7 +117,7 @@ def test_bad_input_gives_one_line_and_no_output(case, message, layout_path, tmp_
         broken = tmp_path / "broken.json"
         broken.write_text(layout_path.read_text()[:100])
         args[0] = broken
-    elif case == "bad playlist":
+    elif case.startswith("playlist") or case == "bad playlist":
         args += ["--playlist", playlist]
     else:
         args += ["--playlist", tmp_path / "nope.json"]
@@ -128,6 +132,37 @@ def test_odd_video_size_is_refused_before_anything_runs(layout_path, tmp_path):
     result = record(layout_path, "-o", tmp_path / "out.mp4", "--size", "161x91", timeout=60)
     assert result.returncode == 2
     assert "--size 161x91: H.264 video needs an even width and height" in result.stderr
+
+
+def test_the_default_recording_moves_from_its_first_second_through_every_layout(tmp_path):
+    """No --playlist: every layout of the file (here three), flying from frame 0 (no opening hold); no JOGL
+    X11Util lines on exit."""
+    layout_path = make_layout(tmp_path / "three", third=True)
+    out = tmp_path / "frames"
+    result = record(layout_path, "-o", out, "--size", f"{W}x{H}", "--fps", FPS, "--duration", 1, "--png")
+    assert result.returncode == 0, result.stderr
+    assert "X11Util" not in result.stderr + result.stdout
+    frames = [np.asarray(Image.open(f).convert("RGB")).astype(int) for f in sorted(out.iterdir())]
+    assert len(frames) == 10
+    colours = image_colours(layout_path)
+    assert np.abs(colours_at(frames[0], layout_path, "blur", "tsne") - colours).max() < 10
+    assert np.abs(frames[9] - frames[2]).mean() > 2             # 0.9 s vs 0.2 s: clearly moved
+    assert min(np.abs(b - a).mean() for a, b in zip(frames[3:9], frames[4:10])) > 0.2   # and moving all along
+
+
+def test_a_playlist_may_name_any_layout_of_the_file(tmp_path):
+    layout_path = make_layout(tmp_path / "three", third=True)
+    playlist = tmp_path / "third.json"
+    playlist.write_text(json.dumps({"fly": 0.5, "hold": 0.2, "easing": "linear", "loop": False,
+                                    "steps": [{"layout": "third", "state": "grid"}, {"layout": "blur", "state": "tsne"}]}))
+    out = tmp_path / "frames"
+    result = record(layout_path, "-o", out, "--size", f"{W}x{H}", "--fps", FPS, "--playlist", playlist, "--png")
+    assert result.returncode == 0, result.stderr
+    frames = [np.asarray(Image.open(f).convert("RGB")).astype(int) for f in sorted(out.iterdir())]
+    assert len(frames) == 9                                      # 0.2 + 0.5 + 0.2 s
+    colours = image_colours(layout_path)
+    assert np.abs(colours_at(frames[0], layout_path, "third", "grid") - colours).max() < 10
+    assert np.abs(colours_at(frames[-1], layout_path, "blur", "tsne") - colours).max() < 10
 
 
 @pytest.mark.parametrize("size", ["17000x200", "100000x100000", "20000x11250"])

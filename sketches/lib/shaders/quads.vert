@@ -1,7 +1,8 @@
 // Image quads that fly: each vertex carries both ends of its image's flight (x, y in world units, one
 // grid cell = 1, and the image's side) and the image's start delay; the position and size at this frame
 // are computed here, so the CPU does the same small amount of work per frame for 1,000 or 100,000 images.
-// ease() must match sketches/lib/animator.py (EASINGS, same order).
+// ease() and main() are the twins of ease() and path() in sketches/lib/motion.py (EASINGS, same order);
+// tests/sketches/test_motion.py renders frames and checks that they agree.
 
 uniform vec2 viewScale;    // clip = world * viewScale + viewOffset
 uniform vec2 viewOffset;
@@ -9,7 +10,7 @@ uniform float pixelsPerUnit;   // screen pixels per world unit
 uniform float outlinePx;   // width of the dark outline drawn inside each image, screen pixels
 uniform float elapsed;     // seconds since the flight started
 uniform float moveTime;    // seconds one image flies once its delay has passed
-uniform float easing;      // index into animator.EASINGS
+uniform float easing;      // index into motion.EASINGS
 
 attribute vec2 aCorner;    // (±0.5, ±0.5)
 attribute vec2 aUV;        // texture coordinate of this corner in the atlas sheet

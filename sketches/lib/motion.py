@@ -1,11 +1,13 @@
-"""Per-image flights between two sets of placements: easing and stagger, computed like the vertex shader.
+"""Motion: how every image flies between two sets of placements: easing, stagger and the path.
 
 A placement is a row (x, y, side) of an (N, 3) array (world units): position and size fly together, so an
 image grows or shrinks on its way between the t-SNE state and the grid. (N, 2) positions work the same.
 
-The GPU moves the images every frame (shaders/quads.vert); this module holds the same flight on the CPU
-in numpy so that an interrupted flight can restart from where the images are (an O(N) numpy step at a
-retarget, never per frame) and so that hover can find an image mid-flight.
+This module and the vertex shader beside it (SHADER, shaders/quads.vert) are twins: the GPU moves the
+images every frame with `ease()` and `main()` there; `ease` and `path` here are the same formulas in numpy,
+so an interrupted flight can restart from where the images are (an O(N) numpy step at a retarget, never per
+frame), hover can find an image mid-flight, and a sketch of your own can move images without the shader
+(sketches/examples/fly_between.py). tests/sketches/test_motion.py renders frames and checks they agree.
 
 Easing names (EASINGS; shaders/quads.vert implements the same formulas by index):
   linear, sine-in-out, quad-in-out, cubic-in-out (default), quint-in-out, expo-in-out, back-out (overshoots a little).
@@ -13,8 +15,11 @@ Easing names (EASINGS; shaders/quads.vert implements the same formulas by index)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+SHADER = Path(__file__).parent / "shaders" / "quads.vert"   # the GPU twin of ease() and path()
 EASINGS = ("linear", "sine-in-out", "quad-in-out", "cubic-in-out", "quint-in-out", "expo-in-out", "back-out")
 DEFAULT_EASING = "cubic-in-out"
 DEFAULT_DURATION = 2.5   # seconds, whole flock: first image leaves → last arrives
@@ -41,11 +46,21 @@ def ease(t: np.ndarray, easing: str = DEFAULT_EASING) -> np.ndarray:
     raise ValueError(f"unknown easing {easing!r}; choose one of {', '.join(EASINGS)}")
 
 
+def path(start: np.ndarray, end: np.ndarray, delay: np.ndarray, elapsed: float, move_time: float,
+         easing: str = DEFAULT_EASING) -> np.ndarray:
+    """Placements `elapsed` seconds into a flight (main() in quads.vert): each image leaves `start` after its
+    `delay` and reaches `end` `move_time` seconds later along a straight line, eased; float32 like `start`."""
+    eased = ease((elapsed - np.asarray(delay, np.float64)) / move_time, easing)[:, None]
+    start = np.asarray(start, np.float64)
+    return (start + (np.asarray(end, np.float64) - start) * eased).astype(np.float32)
+
+
 def stagger_delays(start: np.ndarray, end: np.ndarray, spread: float) -> np.ndarray:
     """Start delays in [0, spread] seconds that make the images move as a flock.
 
     Half by distance (the longest flights leave first, so everybody lands at about the same time),
     half by a diagonal sweep over the start positions (a wave crosses the picture). Only x and y count.
+    Stretched to span [0, spread]: the first image leaves at once (a key press shows at the next frame).
     """
     if len(start) == 0 or spread <= 0:
         return np.zeros(len(start), np.float32)
@@ -54,7 +69,10 @@ def stagger_delays(start: np.ndarray, end: np.ndarray, spread: float) -> np.ndar
     sweep = start[:, 0] + start[:, 1]
     span = np.ptp(sweep)
     sweep = (sweep - sweep.min()) / span if span > 0 else np.zeros_like(sweep)
-    return (spread * (0.5 * (1 - far) + 0.5 * sweep)).astype(np.float32)
+    order = 0.5 * (1 - far) + 0.5 * sweep
+    span = np.ptp(order)
+    order = (order - order.min()) / span if span > 0 else np.zeros_like(order)
+    return (spread * order).astype(np.float32)
 
 
 class Animator:
@@ -75,10 +93,7 @@ class Animator:
 
     def positions(self, now: float) -> np.ndarray:
         """Every image's placement at time `now`, float32 (N, 3) (or (N, 2), as given)."""
-        progress = (now - self.t0 - self.delay) / self.move_time
-        eased = ease(progress, self.easing)[:, None]
-        start = self.start.astype(np.float64)
-        return (start + (self.end - start) * eased).astype(np.float32)
+        return path(self.start, self.end, self.delay, self.elapsed(now), self.move_time, self.easing)
 
     def placement(self, index: int, now: float) -> np.ndarray:
         """One image's placement at time `now` (what positions(now)[index] is, without the other N − 1)."""
