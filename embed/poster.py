@@ -39,10 +39,11 @@ IMAGE_BACKGROUND = ExtractOptions.background  # transparency composited as in th
                                               # background only fills empty cells and letterboxing)
 
 
-def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", state: str = "grid",
+def make_poster(layout_path: Path, out_path: Path, *, layout: str | None = None, state: str = "grid",
                 cell_px: int = 128, source: Path | None = None, fit: str = "crop",
                 background: tuple[int, int, int] = (0, 0, 0), progress: bool = True) -> Path:
-    """Render layout `layout` of `layout_path` in `state` ("grid" or "tsne") to `out_path`; return it.
+    """Render layout `layout` (default: the file's first, as the gallery starts with) of `layout_path` in
+    `state` ("grid" or "tsne") to `out_path`; return it.
 
     The canvas is grid cols × rows cells of `cell_px`. "grid" puts each image's square thumbnail in
     its grid cell; "tsne" draws the t-SNE state as the sketch does: each image centred on its display
@@ -53,8 +54,10 @@ def make_poster(layout_path: Path, out_path: Path, *, layout: str = "combined", 
     leave their place empty and are reported in one warning. The output is written atomically (see the module docstring for sizes).
     """
     doc = read_layout(layout_path)
+    names = layout_names(doc)
+    layout = names[0] if layout is None else layout
     if layout not in doc["layouts"]:
-        raise UserError(f"{layout_path}: no layout {layout!r}; it holds {', '.join(layout_names(doc))}")
+        raise UserError(f"{layout_path}: no layout {layout!r}; it holds {', '.join(names)}")
     if state not in STATES:
         raise UserError(f"unknown state {state!r}; choose one of {', '.join(STATES)}")
     if fit not in FITS:
@@ -143,7 +146,8 @@ def add_poster_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("layout_file", type=Path, metavar="LAYOUT.json", help="layout file made by `python -m embed`")
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="poster image; .png is streamed (any size), .jpg/.webp/.tif must fit in memory")
-    parser.add_argument("--layout", default="combined", help="which layout of the file (default: combined)")
+    parser.add_argument("--layout", default=None,
+                        help="which layout of the file (default: its first, the one the gallery starts with)")
     parser.add_argument("--state", choices=STATES, default="grid",
                         help="grid cells or t-SNE scatter (default: grid)")
     parser.add_argument("--cell", type=int, default=128, help="pixels per image (default: 128)")
@@ -165,7 +169,7 @@ def run_poster(args: argparse.Namespace) -> int:
     for warning in caught:
         print(f"warning: {printable(warning.message)}", file=sys.stderr)
     width, height = _image_size(path)
-    print(f"poster: {printable(path)} ({width}x{height} px, {args.layout} {args.state})")
+    print(f"poster: {printable(path)} ({width}x{height} px, {args.layout or 'first layout'}, {args.state})")
     return 0
 
 

@@ -3,6 +3,7 @@
     python sketches/record.py LAYOUT.json -o fly.mp4 --size 1920x1080 --fps 30
     python sketches/record.py LAYOUT.json -o fly.mp4 --playlist show.json --duration 60
     python sketches/record.py LAYOUT.json -o frames/ --png
+    python sketches/record.py LAYOUT.json -o fly.mp4 --background "#f4f1ea" --gap 0.1 --title "Harbour"
 
 (or `tsne-gallery-record LAYOUT.json …`, the same program installed as a command).
 
@@ -10,7 +11,8 @@ Time comes from the frame number (frame k shows time k / fps), not from the cloc
 the same however fast the machine draws: 10 s at 30 fps is exactly 300 frames. Without --playlist
 every layout of the file plays once, each in its t-SNE state and its grid (playlist.default_playlist),
 flying from the first frame on (no opening hold); --duration cuts or loops the playlist to that many
-seconds. Works headless under xvfb-run.
+seconds. The look options are the gallery's (sketches/lib/look.py) but fly, easing, layout and state, which
+the playlist sets. Works headless under xvfb-run.
 """
 
 from __future__ import annotations
@@ -27,11 +29,15 @@ from tqdm import tqdm
 
 from layoutfile import UserError, layout_names, printable
 from sketches.lib.layout import load_layout
+from sketches.lib.look import add_look_options, look_options, make_look
 from sketches.lib.options import check_frame_size, window_size
 from sketches.lib.playlist import default_playlist, load_playlist
 from sketches.lib.preflight import require_display_and_java
 from sketches.lib.stop import exit_now
 from sketches.lib.video import Mp4Writer, PngSequenceWriter, frame_count
+
+
+PLAYLIST_KEYS = ("fly", "easing", "layout", "state")   # look keys a recording takes from its playlist instead
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -50,7 +56,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="length of the recording: cuts the playlist short or loops it (default one pass)")
     parser.add_argument("--png", action="store_true", help="write frame_000000.png … into OUTPUT instead of a video")
     parser.add_argument("--crf", type=int, default=18, help="H.264 quality, 0 (lossless) to 51 (worst); default 18")
+    add_look_options(parser, exclude=PLAYLIST_KEYS)
     args = parser.parse_args(argv)
+    try:
+        args.look = make_look(look_options(args), None)
+    except UserError as exc:
+        parser.error(str(exc))
     args.width, args.height = args.size
     if args.png and args.output.is_file():
         parser.error(f"--png writes frames into a folder, but {args.output} is a file")

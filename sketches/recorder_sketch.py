@@ -16,7 +16,9 @@ from layoutfile import UserError
 from sketches.lib.gltexture import max_texture_size
 from sketches.lib.options import check_frame_size
 from sketches.lib.playlist import PlaylistPlayer, apply_moves
-from sketches.lib.scene import BACKGROUND, Scene
+from sketches.lib.look import Look
+from sketches.lib.scene import Scene
+from sketches.lib.title import TitleLine
 
 DETAIL_WAIT_S = 120.0    # longest wait per frame for sharper atlas cells to be read
 
@@ -41,7 +43,9 @@ class Recorder(py5.Sketch):
         first = self.args.playlist_data.steps[0]
         try:
             check_frame_size(self.pixel_width, self.pixel_height, max_texture_size(), card=True, memory=False)
-            self.scene = Scene(self, self.args.doc, self.args.layout_file, first.layout, first.state)
+            self.look = getattr(self.args, "look", None) or Look()
+            self.scene = Scene(self, self.args.doc, self.args.layout_file, first.layout, first.state, self.look)
+            self.title = TitleLine(self, self.look)
         except UserError as exc:
             self.fail(str(exc), status=exc.exit_status)
             return
@@ -73,8 +77,9 @@ class Recorder(py5.Sketch):
         """
         deadline = time.monotonic() + DETAIL_WAIT_S
         while True:
-            self.background(BACKGROUND)
+            self.background(*self.look.background_rgb)
             self.scene.draw(now)
+            self.title.draw()
             if self.scene.is_sharp():
                 return
             if time.monotonic() > deadline:

@@ -7,7 +7,9 @@ No frame waits for the disk or a decoder. The smallest level is loaded whole (ev
 sheets are decoded, checked and given their mip levels on a background thread, then uploaded a band of
 rows at a time over the following frames (`load_sheets`, a few milliseconds a frame); a sheet is drawn
 once it is complete. Sharper levels are read cell by cell on background threads (CellLoader) for the
-images on screen when zoomed in, and for hover.
+images on screen when zoomed in, and for hover; decoded sheets are kept up to KEEP_BYTES. As soon as the
+smallest level is in, the sharper levels work ahead (`CellLoader.preload`): up to 2,048 images, every
+cell is made; up to one 8192 px sheet, it is decoded and kept; so the first zoom waits for no decode.
 
 A damaged sheet (truncated, corrupt, wrong size) is logged once and never drawn as garbage: a damaged
 sheet of the smallest level is rebuilt from the sharper level's cells; the images of a damaged sharper
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 UPLOAD_BUDGET_S = 0.004   # texture upload time per frame once images are on screen
 START_BUDGET_S = 0.1      # ... and before: nothing moves yet, so the first sheet goes up in a frame or two
+KEEP_BYTES = 256 * 2**20  # decoded sheets of a sharper level kept in memory (one 8192 px sheet: 192 MiB)
 
 
 def read_sheet(path: Path, sheet_px: int) -> np.ndarray:
@@ -73,9 +76,12 @@ class Atlas:
         self._uploading: tuple[int, TextureUpload] | None = None
         self._decoded: queue.Queue = queue.Queue(maxsize=1)
         self._stopped = threading.Event()
-        self.loaders = [CellLoader(level, self.sheet, self.cell) for level in self.levels[1:]]
-        self.hover_loaders = (CellLoader(self.levels[0], self.sheet, self.cell, 64, quiet=True, keep_sheet=True),
-                              CellLoader(self.levels[-1], self.sheet, self.cell, 64, quiet=True))   # hover: quick, sharp
+        self.loaders = [CellLoader(level, self.sheet, self.cell, keep_bytes=KEEP_BYTES) for level in self.levels[1:]]
+        base_bytes = int(self.levels[0]["sheet_px"]) ** 2 * 3
+        sharp_kept = self.loaders[-1].kept if self.loaders else None   # hover reads the zoom's decoded sheets
+        self.hover_loaders = (CellLoader(self.levels[0], self.sheet, self.cell, 64, quiet=True, keep_bytes=base_bytes),
+                              CellLoader(self.levels[-1], self.sheet, self.cell, 64, quiet=True, keep_bytes=KEEP_BYTES,
+                                         kept=sharp_kept))   # hover: quick, sharp
         self._thread = threading.Thread(target=self._decode_sheets, name="atlas-sheets", daemon=True)
         self._thread.start()
 
@@ -135,6 +141,9 @@ class Atlas:
         s, upload = self._uploading
         if upload.step(budget_s):
             self.textures[s], self._uploading = upload.texture, None
+            if self.loaded:
+                for loader in self.loaders:   # a first zoom then finds its sheet decoded
+                    loader.preload()
         return self.loaded
 
     @property
@@ -170,17 +179,29 @@ class CellLoader:
     """Reads cells of one atlas level on a daemon thread (PIL decodes without the GIL).
 
     request() names the images wanted now; get() returns a cell once read, as its mip levels (RGBA,
-    mip_levels). At most `capacity` cells are kept (least recently requested dropped first); with
-    `keep_sheet` the last sheet read stays decoded, so the next request into it is answered at once. A
-    sheet that cannot be decoded is logged once (unless `quiet`) and its images are `unavailable`.
+    mip_levels). Cells are handed over in chunks of CHUNK as their mip levels are made, so drawing can
+    start before a whole sheet's cells are ready. At most `capacity` cells are kept (least recently
+    requested dropped first). Decoded sheets are kept up to `keep_bytes` (least recently read dropped
+    first), so the next request into one (a pan, a zoom) costs no second decode (an 8192 px sheet takes
+    0.5-2 s to decode here). `preload()` works ahead of any request while none is waiting: when every
+    image's cell fits in `capacity` it makes them all, a chunk at a time (then no sheet needs keeping:
+    1,000 cells of 128 px are 87 MB, their 8192 px sheet 192 MiB); else, when the sheets fit in
+    `keep_bytes`, it decodes and keeps them. A sheet that cannot be decoded is logged once (unless
+    `quiet`) and its images are `unavailable`.
     """
 
+    CHUNK = 64
+
     def __init__(self, level: dict, sheet: np.ndarray, cell: np.ndarray, capacity: int = 2048,
-                 quiet: bool = False, keep_sheet: bool = False) -> None:
+                 quiet: bool = False, keep_bytes: int = 0, kept: SheetCache | None = None) -> None:
         self.cell_px, self.sheet_px, self.paths = int(level["cell_px"]), int(level["sheet_px"]), level["paths"]
         self.sheet, self.cell, self.capacity, self.quiet = sheet, cell, capacity, quiet
-        self.keep_sheet = keep_sheet
-        self._kept: tuple[int, np.ndarray] | None = None   # (sheet, pixels) of the last sheet read, with keep_sheet
+        self.keep_bytes = keep_bytes
+        self.kept = SheetCache(keep_bytes) if kept is None else kept   # decoded sheets, shared with other loaders
+        self._preload_sheets: list[int] = []     # sheets to decode and keep while no cell is wanted
+        self._preload_cells: list[int] = []      # images whose cells to make while no cell is wanted
+        self._open: tuple[int, np.ndarray] | None = None   # the sheet the cell preload is working through
+        self._trim_due = False                   # a sheet was let go: give its memory back once idle
         self.cells: OrderedDict[int, list[np.ndarray]] = OrderedDict()
         self.wanted: list[int] = []
         self.failed: dict[int, str] = {}          # sheet → why it cannot be decoded
@@ -195,10 +216,23 @@ class CellLoader:
             for i in self.wanted:
                 if i in self.cells:
                     self.cells.move_to_end(i)
-            if self._thread is None and not self._stopped:
-                self._thread = threading.Thread(target=self._run, name=f"atlas-{self.cell_px}", daemon=True)
-                self._thread.start()
-            self._wake.notify()
+            self._start()
+
+    def preload(self) -> None:
+        """Make every image's cell ahead of requests if they all fit in `capacity`, else decode and keep every
+        sheet if they fit in `keep_bytes`; otherwise nothing."""
+        with self._wake:
+            if len(self.sheet) <= self.capacity:
+                self._preload_cells = sorted(range(len(self.sheet)), key=lambda i: int(self.sheet[i]))
+            elif len(self.paths) * self.sheet_px ** 2 * 3 <= self.keep_bytes:
+                self._preload_sheets = list(range(len(self.paths)))
+            self._start()
+
+    def _start(self) -> None:
+        if self._thread is None and not self._stopped:
+            self._thread = threading.Thread(target=self._run, name=f"atlas-{self.cell_px}", daemon=True)
+            self._thread.start()
+        self._wake.notify()
 
     def get(self, index: int) -> list[np.ndarray] | None:
         """The cell of images[index] (mip levels, RGBA) if it has been read."""
@@ -213,25 +247,51 @@ class CellLoader:
         with self._wake:
             self._stopped = True
             self.cells.clear()
-            self._kept = None
+            self.kept.clear()
+            self._open = None
             self._wake.notify()
 
     def _missing(self) -> list[int]:
         return [i for i in self.wanted if i not in self.cells and int(self.sheet[i]) not in self.failed]
 
+    def _next_work(self) -> tuple[int, list[int], bool] | None:
+        """(sheet, images to make cells of, whether it is a preload) or None when idle (call holding _wake).
+        A request comes first; a cell preload gives one CHUNK at a time, so a request waits for one at most."""
+        missing = self._missing()
+        if missing:
+            sheet = int(self.sheet[missing[0]])
+            return sheet, [i for i in missing if self.sheet[i] == sheet], False
+        self._preload_cells = [i for i in self._preload_cells
+                               if i not in self.cells and int(self.sheet[i]) not in self.failed]
+        if self._preload_cells:
+            sheet = int(self.sheet[self._preload_cells[0]])
+            return sheet, [i for i in self._preload_cells if self.sheet[i] == sheet][:self.CHUNK], True
+        if self._open is not None:
+            self._open, self._trim_due = None, True
+        while self._preload_sheets:
+            sheet = self._preload_sheets.pop(0)
+            if self.kept.get(sheet) is None and sheet not in self.failed:
+                return sheet, [], True
+        return None
+
     def _run(self) -> None:
         levels = level_count(self.cell_px)
         while True:
             with self._wake:
-                while not self._stopped and not self._missing():
+                while not self._stopped and (work := self._next_work()) is None:
+                    if self._trim_due:
+                        self._trim_due = False
+                        release_free_memory()   # the decode buffers of the sheet the preload is done with
                     self._wake.wait()
                 if self._stopped:
                     return
-                missing = self._missing()
-            sheet = int(self.sheet[missing[0]])
+                sheet, todo, preloading = work
+                pixels = self.kept.get(sheet)
+                if pixels is None and self._open is not None and self._open[0] == sheet:
+                    pixels = self._open[1]
             try:
-                kept = self._kept
-                pixels = kept[1] if kept is not None and kept[0] == sheet else read_sheet(self.paths[sheet], self.sheet_px)
+                if pixels is None:
+                    pixels = read_sheet(self.paths[sheet], self.sheet_px)
             except ValueError as exc:
                 if not self.quiet:
                     damaged(self.paths[sheet], str(exc), "its images stay at the smaller level")
@@ -239,15 +299,54 @@ class CellLoader:
                     self.failed[sheet] = str(exc)
                 continue
             with self._wake:
-                ready = [i for i in self._missing() if self.sheet[i] == sheet]
-            cells = {}
-            for i in ready:
-                x, y = cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px)
-                cells[i] = mip_levels(pixels[y:y + self.cell_px, x:x + self.cell_px], levels)
+                if self._stopped:
+                    return
+                if self._preload_cells:   # all cells are being made: the sheet is needed only until then
+                    self._open = (sheet, pixels)
+                else:
+                    self.kept.put(sheet, pixels)
+            for start in range(0, len(todo), self.CHUNK):
+                chunk = todo[start:start + self.CHUNK]
+                origins = [cell_origin(int(self.cell[i]), self.cell_px, self.sheet_px) for i in chunk]
+                stacked = mip_levels(np.stack([pixels[y:y + self.cell_px, x:x + self.cell_px] for x, y in origins]),
+                                     levels)
+                with self._wake:
+                    if self._stopped:
+                        break
+                    self.cells.update((i, [level[k] for level in stacked]) for k, i in enumerate(chunk))
+                    while len(self.cells) > self.capacity:
+                        self.cells.popitem(last=False)
             with self._wake:
-                self._kept = (sheet, pixels) if self.keep_sheet and not self._stopped else None
-                self.cells.update(cells)
-                while len(self.cells) > self.capacity:
-                    self.cells.popitem(last=False)
-            del pixels, kept
-            release_free_memory()   # the sheet's decode buffers
+                unkept = self.kept.get(sheet) is None and (self._open is None or self._open[0] != sheet)
+            del pixels
+            if unkept:
+                release_free_memory()   # the decode buffers of a sheet not kept
+
+
+class SheetCache:
+    """Decoded atlas sheets kept up to `max_bytes` (least recently stored dropped first); thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._sheets: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sheet: int) -> np.ndarray | None:
+        with self._lock:
+            return self._sheets.get(sheet)
+
+    def put(self, sheet: int, pixels: np.ndarray) -> None:
+        with self._lock:
+            self._sheets.pop(sheet, None)
+            if pixels.nbytes > self.max_bytes:
+                return
+            self._sheets[sheet] = pixels
+            while sum(p.nbytes for p in self._sheets.values()) > self.max_bytes:
+                self._sheets.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sheets.clear()
+
+    def __len__(self) -> int:
+        return len(self._sheets)

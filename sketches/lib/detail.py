@@ -3,10 +3,14 @@
 Quality adapts to motion: while images fly, or while the view changes, only the smallest level is drawn
 (what a flight needs, at a steady cost). Once the flight has landed and the view has been still for a
 frame, the images on screen (at most MAX_SIDE_PX² / cell_px² of them) get their cells read from the
-smallest level that is at least as sharp as they are shown (atlas.CellLoader, background thread). Each
-cell read is written, with its mip levels, into its slot of one detail texture, a few cells per frame
-(UPLOAD_BUDGET_S); the slots written so far are drawn over the base quads with the same shader. When every
-cell is in, the base copies of those images are hidden, so no pixel is drawn twice.
+smallest level that is at least as sharp as they are shown (atlas.CellLoader, background thread); while
+a zoomed-in view still moves, the cells it shows are already asked for (every PREFETCH_EVERY seconds), so
+the sheet is being decoded by the time the view settles. Cells read are written, with their mip levels,
+into their slots of one detail texture for UPLOAD_BUDGET_S a frame (STILL_UPLOAD_BUDGET_S while the view
+is still), a run of neighbouring slots in one
+upload per mip level (one call per cell and level cost ~20× more on software GL); the slots written so far
+are drawn over the base quads with the same shader. When every cell is in, the base copies of those images
+are hidden, so no pixel is drawn twice.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from .view import View
 
 MAX_SIDE_PX = 4096       # side of the detail texture at most
 REBUILD_EVERY = 0.25     # seconds between redrawing the detail quads while cells are still arriving
-UPLOAD_BUDGET_S = 0.004  # seconds of cell uploads per frame
+UPLOAD_BUDGET_S = 0.004  # seconds of cell uploads per frame while the view moves
+STILL_UPLOAD_BUDGET_S = 0.03   # ... and while it is still: the picture does not change, a longer frame is not seen
+PREFETCH_EVERY = 0.1     # seconds between asking for the cells of a zoomed-in view that still moves
 
 
 class DetailLayer:
@@ -45,7 +51,7 @@ class DetailLayer:
         self.failures_seen = 0
         self.last_key: tuple | None = None
         self.chosen_key: tuple | None = None
-        self.last_rebuild = -math.inf
+        self.last_rebuild = self.last_prefetch = -math.inf
         self.flying = False                        # images were in flight at the last update
 
     def update(self, view: View, animator: Animator, now: float) -> None:
@@ -61,9 +67,12 @@ class DetailLayer:
         if settled and key != self.chosen_key:
             self.chosen_key = key
             self._choose(view, animator)
+        elif not settled and now - self.last_prefetch >= PREFETCH_EVERY:
+            self.last_prefetch = now
+            self._prefetch(view, animator)
         if self.level:
             self._drop_unavailable()
-            self.dirty |= self._write_ready()
+            self.dirty |= self._write_ready(STILL_UPLOAD_BUDGET_S if settled else UPLOAD_BUDGET_S)
             if self.dirty and (self._all_written() or now - self.last_rebuild >= REBUILD_EVERY):
                 self._rebuild(animator, now)
         if self.complete and len(self.shown) and not self.hidden:
@@ -92,7 +101,9 @@ class DetailLayer:
         self._free_texture()
 
     # --- choosing ------------------------------------------------------------------------------------------
-    def _choose(self, view: View, animator: Animator) -> None:
+    def _pick(self, view: View, animator: Animator) -> tuple[int, np.ndarray]:
+        """(level, images) the view needs sharper: the smallest level at least as sharp as they are shown and
+        the images on screen that it can give; (0, none) when the smallest level is enough or too many show."""
         pixels = view.scale * float(animator.end[:, 2].max() if len(animator.end) else 1.0)
         pixels *= self.sketch.pixel_width / self.sketch.width
         levels = self.atlas.levels
@@ -109,7 +120,16 @@ class DetailLayer:
             indices = np.array([i for i in np.flatnonzero(inside) if not loader.unavailable(i)], np.int64)
             if len(indices) > (MAX_SIDE_PX // levels[level]["cell_px"]) ** 2:
                 indices = np.zeros(0, np.int64)
-        level = level if len(indices) else 0
+        return (level, indices) if len(indices) else (0, indices)
+
+    def _prefetch(self, view: View, animator: Animator) -> None:
+        """Ask for the cells a moving view shows now (read ahead of settling; nothing is drawn from them yet)."""
+        level, indices = self._pick(view, animator)
+        if level:
+            self.atlas.loaders[level - 1].request(indices)
+
+    def _choose(self, view: View, animator: Animator) -> None:
+        level, indices = self._pick(view, animator)
         if level != self.level:
             self._clear()
             self._free_texture()
@@ -147,23 +167,23 @@ class DetailLayer:
                 self.slot_of[int(i)] = free.pop()
 
     # --- uploading and drawing -----------------------------------------------------------------------------
-    def _write_ready(self) -> bool:
-        """Write cells that have been read into their slots for about UPLOAD_BUDGET_S; True if any was written."""
+    def _write_ready(self, budget_s: float) -> bool:
+        """Write cells that have been read into their slots for about `budget_s`; True if any was written."""
         loader = self.atlas.loaders[self.level - 1]
-        cell = loader.cell_px
-        started, wrote = time.perf_counter(), False
+        ready = []
         for i in self.wanted:
             i = int(i)
-            if i in self.written:
-                continue
-            levels = loader.get(i)
-            if levels is None:
-                continue
-            x, y = self._slot_origin(self.slot_of[i], cell)
-            self.texture.upload_many([(lv, x >> lv, y >> lv, pixels) for lv, pixels in enumerate(levels)])
-            self.written.add(i)
+            levels = None if i in self.written else loader.get(i)
+            if levels is not None:
+                ready.append((self.slot_of[i], i, levels))
+        started, wrote = time.perf_counter(), False
+        for run in slot_runs(sorted(ready, key=lambda item: item[0]), self.slots_x):
+            x, y = self._slot_origin(run[0][0], loader.cell_px)
+            self.texture.upload_many([(lv, x >> lv, y >> lv, np.concatenate([levels[lv] for _, _, levels in run], axis=1))
+                                      for lv in range(len(run[0][2]))])
+            self.written.update(i for _, i, _ in run)
             wrote = True
-            if time.perf_counter() - started >= UPLOAD_BUDGET_S:
+            if time.perf_counter() - started >= budget_s:
                 break
         return wrote
 
@@ -201,6 +221,18 @@ class DetailLayer:
         self.texture, self.slots_x, self.slots_y = None, 0, 0
         self.slot_of.clear()
         self.written.clear()
+
+
+def slot_runs(items: list[tuple], per_row: int) -> list[list[tuple]]:
+    """(slot, ...) items sorted by slot, grouped into runs of consecutive slots within one texture row."""
+    runs: list[list[tuple]] = []
+    for item in items:
+        slot = item[0]
+        if runs and slot == runs[-1][-1][0] + 1 and slot % per_row:
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs
 
 
 def power_of_two(n: int) -> int:

@@ -30,14 +30,18 @@ def max_texture_size() -> int:
 
 
 def mip_levels(rgb: np.ndarray, count: int) -> list[np.ndarray]:
-    """`count` levels of an (H, W, 3) uint8 picture as contiguous RGBA: the picture, then 2 × 2 box averages."""
-    level = np.empty(rgb.shape[:2] + (4,), np.uint8)
+    """`count` levels of an (H, W, 3) uint8 picture as contiguous RGBA: the picture, then 2 × 2 box averages.
+
+    A stack of pictures (..., H, W, 3) gives stacked levels (..., h, w, 4): many cells in one numpy pass.
+    """
+    level = np.empty(rgb.shape[:-1] + (4,), np.uint8)
     level[..., :3], level[..., 3] = rgb, 255
     levels = [level]
+    lead = rgb.shape[:-3]
     for _ in range(1, count):
-        h, w = level.shape[0] // 2, level.shape[1] // 2
-        blocks = level[:2 * h, :2 * w].reshape(h, 2, w, 2, 4).astype(np.uint16)
-        level = ((blocks.sum(axis=(1, 3)) + 2) // 4).astype(np.uint8)
+        h, w = level.shape[-3] // 2, level.shape[-2] // 2
+        blocks = level[..., :2 * h, :2 * w, :].reshape(*lead, h, 2, w, 2, 4).astype(np.uint16)
+        level = ((blocks.sum(axis=(-4, -2)) + 2) // 4).astype(np.uint8)
         levels.append(level)
     return levels
 

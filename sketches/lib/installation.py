@@ -8,6 +8,7 @@ Its settings come from an optional JSON config file, whose keys are listed in in
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -97,7 +98,12 @@ class Installation:
                  self.config.playlist or "every layout in turn",
                  len(self.player.playlist.steps), self.config.idle_seconds)
         self.watcher = LayoutWatcher(self.layout_path, self.config.reload_interval)
-        apply_moves(scene, self.player.start(now))
+        first = self.player.start(now)
+        look = self.config.look
+        if look.layout is not None or look.state is not None:   # the config's start picture, held as step 1's
+            first = [dataclasses.replace(first[0], layout=look.layout or first[0].layout,
+                                         state=look.state or first[0].state)]
+        apply_moves(scene, first)
         self._fps_since = now
 
     def update(self, now: float) -> None:
@@ -210,7 +216,8 @@ class InstallationMixin:
 
     Full screen on the configured display, no help or screenshot keys, no key that ends the show except
     QUIT_KEYS, and the `Installation` hooked into setup, draw, every visitor event and exit; the hover
-    panel shows only while a visitor is active. The sketch provides `args.installation`, `args.doc`,
+    panel shows only while a visitor is active (never with `hover: false`; without the file name with
+    `captions: false`). The sketch provides `args.installation`, `args.doc`,
     `scene` (made in setup), `hover` and `now()`.
     """
 
@@ -219,6 +226,8 @@ class InstallationMixin:
         self.no_smooth()
 
     def setup(self):
+        config = self.args.installation.config
+        self.show_hover, self.show_captions = config.hover, config.captions
         super().setup()
         if hasattr(self, "scene"):
             self.args.installation.start(self, self.scene, self.args.doc, self.now())

@@ -54,15 +54,16 @@ def grid_size(doc: dict) -> tuple[int, int]:
     return int(doc["grid"]["cols"]), int(doc["grid"]["rows"])
 
 
-def world_positions(doc: dict) -> dict[tuple[str, str], np.ndarray]:
-    """Every image's placement (x, y, side) in world units, float32 (N, 3), for every (layout, state) of the file."""
+def world_positions(doc: dict, grid_side: float = GRID_IMAGE_SIZE) -> dict[tuple[str, str], np.ndarray]:
+    """Every image's placement (x, y, side) in world units, float32 (N, 3), for every (layout, state) of the file;
+    grid images are `grid_side` wide (1: no gap), and so are t-SNE images where the layout gives no size."""
     cols, rows = grid_size(doc)
     out = {}
     for name in layout_names(doc):
         _, grid = layout_arrays(doc, name)
         display, size = display_arrays(doc, name)
-        out[name, "grid"] = placements(grid + 0.5, GRID_IMAGE_SIZE)
-        out[name, "tsne"] = placements(tsne_world(display, cols, rows), GRID_IMAGE_SIZE if size is None else size)
+        out[name, "grid"] = placements(grid + 0.5, grid_side)
+        out[name, "tsne"] = placements(tsne_world(display, cols, rows), grid_side if size is None else size)
     return out
 
 

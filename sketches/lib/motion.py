@@ -81,7 +81,9 @@ class Animator:
     Times are seconds supplied by the caller (`now`); nothing here reads a clock.
     """
 
-    def __init__(self, positions: np.ndarray) -> None:
+    def __init__(self, positions: np.ndarray, stagger: float = STAGGER) -> None:
+        """`stagger`: the share of a flight's duration spread over the images' start delays."""
+        self.stagger = stagger
         self.start = np.asarray(positions, np.float32).copy()
         self.end = self.start.copy()
         self.delay = np.zeros(len(self.start), np.float32)
@@ -106,9 +108,9 @@ class Animator:
             raise ValueError(f"unknown easing {easing!r}; choose one of {', '.join(EASINGS)}")
         self.start = self.positions(now) if start is None else np.asarray(start, np.float32).copy()
         self.end = np.asarray(end, np.float32).copy()
-        self.delay = stagger_delays(self.start, self.end, duration * STAGGER)
+        self.delay = stagger_delays(self.start, self.end, duration * self.stagger)
         self.t0, self.duration = float(now), float(duration)
-        self.move_time = max(duration * (1 - STAGGER), 1e-6)
+        self.move_time = max(duration * (1 - self.stagger), 1e-6)
         self.easing = easing
         self.version += 1
 

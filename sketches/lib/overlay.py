@@ -2,6 +2,7 @@
 
 - `panel_position`: the hover panel beside the hovered image, on screen, never over the image when there is room
 - `fit_text`: a file name shortened in the middle ("holiday-2019-...-beach.jpg") to fit a width
+- `wrap_text`: a file name broken into lines that fit a width, preferably after / _ - . or a space
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 Rect = tuple[float, float, float, float]   # x0, y0, x1, y1 (screen pixels)
 
 ELLIPSIS = "..."   # ASCII: every glyph of it is in the bundled font
+BREAK_AFTER = "/_-. "   # a line may end after one of these; a name without them breaks anywhere
 
 
 def panel_position(image: Rect, panel: tuple[float, float], window: tuple[float, float],
@@ -53,6 +55,35 @@ def fit_text(text: str, width: float, measure: Callable[[str], float]) -> str:
         else:
             high = keep - 1
     return _shortened(text, low)
+
+
+def wrap_text(text: str, width: float, measure: Callable[[str], float], max_lines: int = 4) -> list[str]:
+    """`text` as lines whose `measure` is <= width, each as long as fits, broken after the last of
+    BREAK_AFTER that fits (else anywhere); beyond `max_lines`, the last line is middle-shortened (fit_text)
+    so that the name's end still shows."""
+    lines: list[str] = []
+    rest = text
+    while rest and len(lines) < max_lines - 1 and measure(rest) > width:
+        fits = max(1, _longest_prefix(rest, width, measure))
+        breaks = [k + 1 for k in range(fits) if rest[k] in BREAK_AFTER and k + 1 < len(rest)]
+        cut = breaks[-1] if breaks and breaks[-1] > fits // 3 else fits
+        lines.append(rest[:cut])
+        rest = rest[cut:]
+    if rest:
+        lines.append(fit_text(rest, width, measure))
+    return lines
+
+
+def _longest_prefix(text: str, width: float, measure: Callable[[str], float]) -> int:
+    """How many leading characters of `text` fit in `width` (binary search)."""
+    low, high = 0, len(text)
+    while low < high:
+        keep = (low + high + 1) // 2
+        if measure(text[:keep]) <= width:
+            low = keep
+        else:
+            high = keep - 1
+    return low
 
 
 def _shortened(text: str, keep: int) -> str:

@@ -14,15 +14,16 @@ import numpy as np
 
 from layoutfile import STATES, layout_names
 
-from .motion import DEFAULT_DURATION, DEFAULT_EASING, EASINGS, Animator
+from .motion import EASINGS, Animator
 from .atlas import Atlas
 from .detail import DetailLayer
 from .layout import grid_size, world_positions
+from .look import Look
 from .memory import keep_big_buffers_out_of_the_heap, release_free_memory
 from .renderer import QuadBatch, load_quad_shader
 from .view import View
 
-BACKGROUND = 24                   # grey level behind the images (gallery and recorder)
+BACKGROUND = Look().background    # grey level behind the images by default (look.py: the artist's choice)
 OUTLINE_PX = 1.0                  # a dark line inside every image's edge: touching images stay apart
 OUTLINE_COLOUR = (0.04, 0.04, 0.04)   # darker than the background, so an outline never reads as a gap
 
@@ -30,21 +31,24 @@ OUTLINE_COLOUR = (0.04, 0.04, 0.04)   # darker than the background, so an outlin
 class Scene:
     """All images of a layout document, flying between layouts/states, drawn in a few draw calls."""
 
-    def __init__(self, sketch, doc: dict, layout_path: Path, layout: str | None = None, state: str = "tsne") -> None:
+    def __init__(self, sketch, doc: dict, layout_path: Path, layout: str | None = None, state: str = "tsne",
+                 look: Look | None = None) -> None:
         """Build textures, vertex buffers and shader (call in setup()); images start at rest at (layout, state)
-        (layout: any of the document's, default its first)."""
+        (layout: any of the document's, default its first). `look` gives the tile gap and the flights' default
+        duration, stagger and easing (look.py)."""
         keep_big_buffers_out_of_the_heap()
+        self.look = Look() if look is None else look
         self.sketch, self.layout_path = sketch, Path(layout_path)
         self.shader = load_quad_shader(sketch)
         self.view = View(sketch.width, sketch.height, *grid_size(doc))
         self.pending: PendingLayout | None = None
         self._load(doc, Atlas(sketch, doc, self.layout_path, eager=True))
         self.layout, self.state = self.check_target(layout_names(doc)[0] if layout is None else layout, state)
-        self.animator = Animator(self.positions[self.layout, self.state])
+        self.animator = Animator(self.positions[self.layout, self.state], self.look.stagger)
 
     def _load(self, doc: dict, atlas: Atlas) -> None:
         self.doc, self.atlas = doc, atlas
-        self.positions = world_positions(doc)
+        self.positions = world_positions(doc, self.look.image_side)
         self.base = QuadBatch(self.sketch, self.shader)
         self.base.set_quads(self.atlas.textures, self.atlas.sheet, self.atlas.uv(0))
         self.draw_rank = np.empty(len(self.base.order), np.int64)
@@ -53,16 +57,16 @@ class Scene:
         self.uploaded_version = -1
 
     def go_to(self, layout: str, state: str, now: float, duration: float | None = None,
-              easing: str = DEFAULT_EASING) -> None:
+              easing: str | None = None) -> None:
         """Fly every image from where it is at `now` to its place in (layout, state).
 
-        `duration` (seconds, default motion.DEFAULT_DURATION) spans the whole flock, stagger included;
-        `easing` is one of motion.EASINGS: linear, sine-in-out, quad-in-out, cubic-in-out, quint-in-out,
-        expo-in-out, back-out.
+        `duration` (seconds, default the look's `fly`) spans the whole flock, stagger included; `easing`
+        (default the look's) is one of motion.EASINGS: linear, sine-in-out, quad-in-out, cubic-in-out,
+        quint-in-out, expo-in-out, back-out.
         """
         self.layout, self.state = self.check_target(layout, state)
-        self.animator.retarget(self.positions[layout, state], now,
-                               DEFAULT_DURATION if duration is None else duration, easing)
+        self.animator.retarget(self.positions[layout, state], now, self.look.fly if duration is None else duration,
+                               self.look.easing if easing is None else easing)
 
     def jump_to(self, layout: str, state: str) -> None:
         """Put every image at its place in (layout, state) at once."""
@@ -146,8 +150,8 @@ class Scene:
             j = old_index.get(image["id"])
             if j is not None:
                 start[i] = current[j]
-        self.animator = Animator(start)
-        self.animator.retarget(target, now, DEFAULT_DURATION, DEFAULT_EASING, start=start)
+        self.animator = Animator(start, self.look.stagger)
+        self.animator.retarget(target, now, self.look.fly, self.look.easing, start=start)
         gc.collect()            # the replaced layout's objects held in reference cycles go now, not some reloads later
         release_free_memory()
 

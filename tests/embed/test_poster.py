@@ -216,3 +216,24 @@ def test_a_source_inside_the_layouts_folder_is_trusted_unsigned(make_images, tmp
     doc["params"] = {"source": "link"}
     write_layout(path, doc)
     assert trusted_source(read_layout(path), path) is None
+
+
+def test_the_poster_shows_the_files_first_layout_unless_told(make_images, tmp_path):
+    """As the gallery starts with: the first layout of the file (blur in a default build)."""
+    made = make_images(n=2)
+    images = [{"id": f"{i:016x}", "path": p.name, "width": 48, "height": 32, "atlas_sheet": 0, "atlas_cell": i}
+              for i, (p, _) in enumerate(made)]
+    grids = {"blur": [[0, 0], [1, 0]], "combined": [[1, 0], [0, 0]]}   # the other way round
+    doc = build_layout(generator_version=__version__, params={"source": str(made[0][0].parent)},
+                       atlas_levels=[{"cell_px": 32, "sheet_px": 2048, "files": ["dummy.jpg"]}], images=images,
+                       cols=2, rows=1, skipped=[],
+                       layouts={name: {"label": name, "tsne": [[0, 0], [1, 1]], "grid": grid} for name, grid in grids.items()})
+    path = tmp_path / "out" / "layout.json"
+    write_layout(path, doc)
+    source = made[0][0].parent
+    posters = {name: np.asarray(Image.open(make_poster(path, tmp_path / f"{name}.png", layout=name, cell_px=CELL,
+                                                       source=source, progress=False)))
+               for name in (None, "blur", "combined")}
+    assert np.array_equal(posters[None], posters["blur"]) and not np.array_equal(posters[None], posters["combined"])
+    with pytest.raises(UserError, match=r"no layout 'nope'; it holds blur, combined"):
+        make_poster(path, tmp_path / "p.png", layout="nope", source=source, progress=False)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sketches.lib.overlay import ELLIPSIS, fit_text, panel_position
+from sketches.lib.overlay import ELLIPSIS, fit_text, panel_position, wrap_text
 
 WINDOW = (960, 540)
 PANEL = (200, 224)
@@ -45,3 +45,15 @@ def test_long_names_are_shortened_in_the_middle_to_fit():
     assert ELLIPSIS in short and short.startswith("holidays") and short.endswith("_0001.jpg")
     assert fit_text("a.jpg", 192, width) == "a.jpg"
     assert fit_text(name, 7, width) == ELLIPSIS
+
+
+def test_long_names_wrap_whole_breaking_after_separators():
+    width = lambda text: 7 * len(text)   # 7 px a character: 27 characters a 192 px line
+    name = "holidays/2019/a-very-long-name-from-the-camera-roll_0001.jpg"
+    lines = wrap_text(name, 192, width)
+    assert "".join(lines) == name                                   # nothing cut
+    assert all(width(line) <= 192 for line in lines) and len(lines) == 3
+    assert lines[0] == "holidays/2019/a-very-long-" and lines[1][-1] in "/_-. "   # broken after separators
+    assert wrap_text("a.jpg", 192, width) == ["a.jpg"]
+    unbroken = "x" * 60
+    assert wrap_text(unbroken, 70, width) == ["x" * 10] * 3 + ["x" * 3 + ELLIPSIS + "x" * 4]   # 4 lines at most
