@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embed.cache import RowStore
+from embed.build.cache import RowStore
 
 SHAPES = {"thumbnails 128 px (uint8)": ((128, 128, 3), np.uint8), "features 1280 (float32)": ((1280,), np.float32),
           "colour blocks 51 (float32)": ((51,), np.float32)}

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import embed
-from embed.recipe import Recipe
+from embed.core.recipe import Recipe
 
 
 def table_rows(collection, recipe: Recipe, seeds: list[int]) -> tuple[list[str], float]:

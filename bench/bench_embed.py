@@ -4,7 +4,7 @@
     nice .venv/bin/python bench/bench_embed.py --images-n --synthetic-n 100000 [--markdown]
 
 Images part (per N): N generated 256×192 JPEGs (random colour gradients, shapes and noise) go
-through `embed.pipeline.run_build` three times, each run in its own subprocess:
+through `embed.build.pipeline.run_build` three times, each run in its own subprocess:
 - cold: empty cache and output folder;
 - warm: the same command again (nothing new);
 - +1 %: ceil(N / 100) new images added to the folder, the same command again.
@@ -150,8 +150,8 @@ def remove_images_from(folder: Path, first: int) -> None:
 def child_build(result_path: Path, options: dict) -> None:
     """Run run_build with BuildOptions(**options) and write timings and memory as JSON."""
     from embed.options import BuildOptions
-    from embed.pipeline import run_build
-    from embed.summary import print_summary
+    from embed.build.pipeline import run_build
+    from embed.build.summary import print_summary
 
     sampler = PeakSampler()
     sampler.start()
@@ -211,10 +211,10 @@ class CycledThumbs:
 def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: Path, seed: int = 0) -> None:
     """Post-feature stages of run_build on synthetic features; per-stage seconds and peak RSS as JSON."""
     from embed import __version__
-    from embed.combine import layout_features
-    from embed.layouts import compute_layouts
+    from embed.core.combine import layout_features
+    from embed.core.layouts import compute_layouts
     from embed.options import BuildOptions
-    from embed.thumbs import write_atlases
+    from embed.build.thumbs import write_atlases
     from layoutfile import build_layout, write_layout
 
     stages: dict[str, dict] = {}

@@ -5,12 +5,12 @@
 On a folder of real photos, each round runs, in an order that rotates from round to round:
 - torch: `CnnModel.load(cpu)` (eager, channels_last) on the same `--bare-n` ready 224-px inputs, in batches
   of `--batch-size`;
-- onnx: `embed.onnx_engine.onnx_features` on the same batches;
-- pipeline (one per `--workers` value): `embed.extract.extract` as the build calls it, with defaults, on
+- onnx: `embed.network.onnx_engine.onnx_features` on the same batches;
+- pipeline (one per `--workers` value): `embed.build.extract.extract` as the build calls it, with defaults, on
   every photo of the folder into an empty cache: decoding, thumbnails, colour blocks, the network and the
   cache writes; with its sub-stage seconds (the decode ones summed over the decoding threads);
 - with `--spinning`, also the first pipeline variant with ONNX Runtime's threads spinning when idle (its
-  default; embed/onnx_engine.py turns it off under OMP_WAIT_POLICY=PASSIVE, which a 2-core machine gets).
+  default; embed/network/onnx_engine.py turns it off under OMP_WAIT_POLICY=PASSIVE, which a 2-core machine gets).
 torch and ONNX Runtime use `--threads` threads. Ratios are taken within a round, so they survive a machine
 whose load changes. The last line estimates 100k photos at the default pipeline's median rate.
 """
@@ -31,11 +31,11 @@ import torch
 
 from embed.decode import DecodePlan
 from embed.decode.pil import pil_batches
-from embed.extract import extract
-from embed.models import cnn_model
-from embed.onnx_engine import CACHE_VARIABLE, onnx_features
+from embed.build.extract import extract
+from embed.network.models import cnn_model
+from embed.network.onnx_engine import CACHE_VARIABLE, onnx_features
 from embed.options import ExtractOptions
-from embed.scan import scan_folder
+from embed.build.scan import scan_folder
 
 STAGES = ("decode.open", "decode.resize", "decode.colour_blocks", "decode.network_inputs", "decode_wait",
           "model_load", "network", "write", "write_wait", "total")

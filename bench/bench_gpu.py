@@ -11,12 +11,12 @@ as soon as it is measured, so a run cut short still reports what it finished. St
    two random colour waves, fixed noise at a random offset and four solid rectangles, made in one
    process per core; files already there are kept.
 2. decode: torchvision's `decode_jpeg` alone on `--n-decode` files held in memory (the decoder's ceiling).
-   features: `embed.extract` into an empty cache with the build's defaults (one network pass on the
+   features: `embed.build.extract` into an empty cache with the build's defaults (one network pass on the
    original, colour blocks of blur level 8, 128-px thumbnails): the batched path on all N images, the
    PIL path (decoding threads) on the first `--n-pil`, both on `--device`, after a warm-up that builds
    the network once. images/s = source images over the whole call; stage seconds show where time went.
 3. t-SNE: bench/bench_tsne.py's child runs (each a fresh process): bare `openTSNE.TSNE(n_jobs=-1)` and
-   `embed.reduce.reduce_to_2d(n_jobs=-1)` on `--n-tsne` × 50 clustered features.
+   `embed.core.reduce.reduce_to_2d(n_jobs=-1)` on `--n-tsne` × 50 clustered features.
 4. grid: `assign_grid(..., "auto")` on `--n-grid` points of bench/bench_grid.py's blob cloud, DPQ16.
 5. end to end: `run_build` on the N images (scan → features → both layouts → atlases → JSON) in a fresh
    process with a fresh output and cache; wall time from the parent, stage seconds from the summary.
@@ -109,7 +109,7 @@ def decode_row(records, args) -> None:
 
 
 def features_rows(records, args, work: Path) -> None:
-    from embed.extract import extract
+    from embed.build.extract import extract
     from embed.options import ExtractOptions
 
     options = ExtractOptions(kind=args.features, model=args.model, weights=args.weights, device=args.device,
@@ -147,8 +147,8 @@ def grid_row(args) -> None:
     sys.path.insert(0, str(HERE))
     from bench_grid import blobs
 
-    from embed.grid import assign_grid, grid_shape
-    from embed.metrics import dpq
+    from embed.core.grid import assign_grid, grid_shape
+    from embed.core.metrics import dpq
 
     xy = blobs(args.n_grid)
     cols, rows = grid_shape(args.n_grid)
@@ -181,7 +181,7 @@ def peak_mib() -> float:
 
 def child_build(images: str, output: str, device: str, features: str, model: str, weights: str) -> None:
     from embed.options import BuildOptions
-    from embed.pipeline import run_build
+    from embed.build.pipeline import run_build
 
     summary = run_build(BuildOptions(images=Path(images), output=Path(output), device=device, features=features,
                                      model=model, weights=weights, quiet=True))
@@ -215,7 +215,7 @@ def main() -> None:
     import torchvision
 
     from embed.options import DEFAULT_MODEL
-    from embed.scan import scan_folder
+    from embed.build.scan import scan_folder
 
     args.model = args.model or DEFAULT_MODEL
     gpu = torch.cuda.get_device_name() if args.device == "cuda" else "none used"

@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from embed.grid import assign_grid, fit_to_grid, grid_shape
-from embed.metrics import dpq, layout_metrics
+from embed.core.grid import assign_grid, fit_to_grid, grid_shape
+from embed.core.metrics import dpq, layout_metrics
 
 
 def blobs(n: int, seed: int = 0, k: int = 12) -> np.ndarray:

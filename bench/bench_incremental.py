@@ -3,7 +3,7 @@
     nice .venv/bin/python bench/bench_incremental.py [--n 20000] [--add 0.01] [--features lab]
         [--work /tmp/bench_incremental] [--markdown]
 
-Images are bench_embed.py's generated 256×192 JPEGs; each run is `embed.pipeline.run_build` in its own
+Images are bench_embed.py's generated 256×192 JPEGs; each run is `embed.build.pipeline.run_build` in its own
 subprocess (bench_embed.py's `_build` child), so "process s" includes starting Python and the imports.
 Prints seconds per stage for both runs and the incremental run's share of the cold one (target, issue 12:
 +1 % ≤ 10 % of cold at 20k with --features lab, ≤ 5 % at 100k), then what the incremental run kept: old

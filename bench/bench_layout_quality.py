@@ -3,13 +3,13 @@ colour sort of the same images on the same grid, the grid's interior holes and t
 
     nice .venv/bin/python bench/bench_layout_quality.py FOLDER [--labels TSV] [--cache DIR] [--recipe NAME|FILE]
 
-The layouts are made exactly as `run_build` makes a cold build's (embed.layouts.lay_out, default options and
+The layouts are made exactly as `run_build` makes a cold build's (embed.core.layouts.lay_out, default options and
 recipe unless --recipe). Columns:
 - colour: colour_ratio (mean ΔE of 4-neighbours' mean Lab colours ÷ random; lower = smoother);
 - vs FLAS: that ÷ the colour ratio of the reference, FLAS (vc-flas) sorting the images' mean Lab colours
   directly on the same cols × rows grid, its empty cells at the grid's end (the target is ≤ 1.15);
 - category: category_ratio (same-label 4-neighbours ÷ chance; higher = grouped);
-- holes: empty cells inside the picture (embed.holes.interior_holes);
+- holes: empty cells inside the picture (embed.core.holes.interior_holes);
 - flight: mean distance in cells an image flies from its t-SNE display position (as the sketch places it)
   to its grid cell's centre.
 Labels are the images' top-level sub-folders, or a tab-separated table (`--labels`). Features are cached
@@ -25,16 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
-from embed.extract import extract
-from embed.fastgrid import flas_polish
-from embed.holes import interior_holes
-from embed.labels import folder_labels, table_labels
-from embed.layouts import lay_out
-from embed.metrics import category_metrics, mean_pairwise_distance, neighbour_colour_distance
+from embed.build.extract import extract
+from embed.core.fastgrid import flas_polish
+from embed.core.holes import interior_holes
+from embed.build.labels import folder_labels, table_labels
+from embed.core.layouts import lay_out
+from embed.core.metrics import category_metrics, mean_pairwise_distance, neighbour_colour_distance
 from embed.options import BuildOptions
-from embed.pipeline import feature_set
-from embed.recipe import load_recipe
-from embed.scan import scan_folder
+from embed.build.pipeline import feature_set
+from embed.core.recipe import load_recipe
+from embed.build.scan import scan_folder
 from layoutfile import tsne_world
 
 

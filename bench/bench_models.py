@@ -38,12 +38,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from embed.extract import extract
-from embed.labels import folder_labels
-from embed.models import PACKAGED, PooledFeatures, cnn_model
+from embed.build.extract import extract
+from embed.build.labels import folder_labels
+from embed.network.models import PACKAGED, PooledFeatures, cnn_model
 from embed.options import BuildOptions
-from embed.scan import scan_folder
-from embed.thumbs import square_thumbnail
+from embed.build.scan import scan_folder
+from embed.build.thumbs import square_thumbnail
 from layoutfile import read_layout
 
 BATCH = 32

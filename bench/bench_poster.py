@@ -17,8 +17,8 @@ from PIL import Image
 
 from embed import __version__
 from embed.poster import IN_MEMORY_PIXELS, make_poster
-from embed.scan import open_image
-from embed.thumbs import square_thumbnail, write_atlases
+from embed.build.scan import open_image
+from embed.build.thumbs import square_thumbnail, write_atlases
 from layoutfile import build_layout, write_layout
 
 

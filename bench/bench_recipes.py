@@ -5,12 +5,12 @@ layout groups categories, and how many network passes each recipe costs.
 
 Labels are the images' top-level sub-folders, or a tab-separated table (`--labels`: a header, then the
 path relative to FOLDER and a 'category' column). Per recipe, both layouts are made exactly as `run_build`
-makes them (embed.layouts.compute_layouts: t-SNE with the default options, Procrustes, grid, metrics) and
+makes them (embed.core.layouts.compute_layouts: t-SNE with the default options, Procrustes, grid, metrics) and
 the table shows colour_ratio (lower = smoother) and category_ratio (higher = categories grouped) of each.
 Network passes are counted per image in 224-px equivalents (a 112-px pass is 0.25).
 
 Rows:
-- `default`: the shipped recipe (embed.recipe.default_recipe) with the default model, EfficientNet-Lite0.
+- `default`: the shipped recipe (embed.core.recipe.default_recipe) with the default model, EfficientNet-Lite0.
 - `lab`: the shipped recipe with `--features lab` (no network).
 - `resnet18-random`: the shipped recipe with a randomly initialised resnet18 (`--weights random`).
 - `legacy-resnet18-random`, `legacy-lite0`, `legacy-lab`: the recipe before issue 8, with that model: the
@@ -31,16 +31,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from embed.blur import blur_square
-from embed.combine import layout_features
-from embed.extract import Extracted, extract
-from embed.grid import grid_shape
-from embed.labels import folder_labels, table_labels
-from embed.layouts import compute_layouts
-from embed.models import LAB_GRID, cnn_model, lab_grid
+from embed.decode.blur import blur_square
+from embed.core.combine import layout_features
+from embed.build.extract import Extracted, extract
+from embed.core.grid import grid_shape
+from embed.build.labels import folder_labels, table_labels
+from embed.core.layouts import compute_layouts
+from embed.network.models import LAB_GRID, cnn_model, lab_grid
 from embed.options import DEFAULT_MODEL, BuildOptions, ExtractOptions
-from embed.scan import open_image, scan_folder
-from embed.thumbs import square_thumbnail, thumb_source_side
+from embed.build.scan import open_image, scan_folder
+from embed.build.thumbs import square_thumbnail, thumb_source_side
 
 LEGACY_LEVELS = {2.0: 224, 8.0: 112, 32.0: 112}   # blurred levels of the old recipe and their input sides
 LEGACY_PASSES = 1 + sum((side / 224) ** 2 for side in LEGACY_LEVELS.values())   # 2.5

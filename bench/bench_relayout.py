@@ -15,8 +15,8 @@ from pathlib import Path
 
 import embed
 import embed.decode.pil
-import embed.models
-from embed.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe
+import embed.network.models
+from embed.core.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe
 
 
 def with_colour_weight(weight: float) -> Recipe:
@@ -38,7 +38,7 @@ def main() -> None:
         raise AssertionError("an image was decoded or the network built: the cache does not hold the features")
 
     embed.decode.pil.open_image = forbidden       # every decode of the PIL path goes through it
-    embed.models.CnnModel.load = forbidden        # the network is built only when a feature is missing
+    embed.network.models.CnnModel.load = forbidden        # the network is built only when a feature is missing
     started = time.perf_counter()
     collection = embed.extract_features(args.folder, default_recipe(), cache=args.cache, progress=False)
     print(f"{len(collection)} images: cached features loaded in {time.perf_counter() - started:.1f} s "

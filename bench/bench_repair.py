@@ -4,7 +4,7 @@ images land to their target, interior holes and time, for additions that fit and
     nice .venv/bin/python bench/bench_repair.py [--sizes 3000 20000] [--shares 0.001 0.01 0.02]
 
 A cold `fast` grid of a blobby map (tests/embed/test_grid.density_blobs) of N points, then
-`embed.repair.repair_grid` with N × share more points of the same map. Old images are compared with
+`embed.core.repair.repair_grid` with N × share more points of the same map. Old images are compared with
 their cell after the inserted lines (if the grid grew), so 'same' counts the images the repair itself moved.
 """
 
@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from embed.grid import assign_grid, fit_to_grid, grid_shape
-from embed.holes import interior_holes
-from embed.repair import _insert_positions, repair_grid
+from embed.core.grid import assign_grid, fit_to_grid, grid_shape
+from embed.core.holes import interior_holes
+from embed.core.repair import _insert_positions, repair_grid
 from tests.embed.test_grid import density_blobs
 
 

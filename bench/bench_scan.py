@@ -19,7 +19,7 @@ import numpy as np
 import psutil
 from PIL import Image
 
-from embed.scan import scan_folder
+from embed.build.scan import scan_folder
 
 
 def make_images(folder: Path, n: int) -> None:

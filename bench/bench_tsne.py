@@ -1,4 +1,4 @@
-"""t-SNE: bare openTSNE against `embed.reduce.reduce_to_2d` on the same matrix: wall and CPU seconds, peak
+"""t-SNE: bare openTSNE against `embed.core.reduce.reduce_to_2d` on the same matrix: wall and CPU seconds, peak
 RSS, 10-NN preservation. Target (issue 12): reduce_to_2d ≤ 1.1× the bare time on the same machine.
 
     nice .venv/bin/python bench/bench_tsne.py [--sizes 20000 100000] [--dim 50] [--jobs -1] [--repeats 1]
@@ -7,7 +7,7 @@ RSS, 10-NN preservation. Target (issue 12): reduce_to_2d ≤ 1.1× the bare time
 Features: N × dim synthetic clustered vectors (30 Gaussian clusters, seeded). bare is
 `openTSNE.TSNE(n_jobs=jobs, random_state=0).fit(X)` (openTSNE's own defaults); ours is
 `reduce_to_2d(X, n_jobs=jobs, seed=0, progress=False)` (standardise, PCA to 50 when dim > 50, explicit
-neighbour and gradient methods); pipeline is the call embed/layouts.py makes (`Projection.fit` centres
+neighbour and gradient methods); pipeline is the call embed/core/layouts.py makes (`Projection.fit` centres
 without standardising, then `tsne_2d`). Every run is a fresh subprocess, so peak RSS (ru_maxrss) is its own;
 "data MiB" is the RSS once the matrix exists. Every variant imports embed first, so all run under the
 OpenMP wait policy embed/threads.py picks for this machine ("auto"), or under the one --policy names; each
@@ -48,7 +48,7 @@ def _cpu_seconds() -> float:
 
 def run_child(variant: str, n: int, dim: int, jobs: int) -> None:
     """One timed run; prints a JSON line for the parent."""
-    from embed.metrics import knn_preservation
+    from embed.core.metrics import knn_preservation
     from embed.threads import usable_cores
 
     x = clustered_features(n, dim)
@@ -59,11 +59,11 @@ def run_child(variant: str, n: int, dim: int, jobs: int) -> None:
 
         xy = np.asarray(openTSNE.TSNE(n_jobs=jobs, random_state=0).fit(x))
     elif variant == "reduce_to_2d":
-        from embed.reduce import reduce_to_2d
+        from embed.core.reduce import reduce_to_2d
 
         xy = reduce_to_2d(x, n_jobs=jobs, seed=0, progress=False)
-    else:  # "pipeline": as embed/layouts.py calls it (centred, not standardised)
-        from embed.reduce import Projection, tsne_2d
+    else:  # "pipeline": as embed/core/layouts.py calls it (centred, not standardised)
+        from embed.core.reduce import Projection, tsne_2d
 
         xy = tsne_2d(Projection.fit(x, pca_dims=50, seed=0).apply(x), n_jobs=jobs, seed=0, progress=False)
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=-1)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--variants", nargs="+", choices=OURS, default=["reduce_to_2d"],
-                        help="our calls to time against bare openTSNE (pipeline: as embed/layouts.py calls it)")
+                        help="our calls to time against bare openTSNE (pipeline: as embed/core/layouts.py calls it)")
     parser.add_argument("--policy", default="auto", help="OMP_WAIT_POLICY for the children (auto: embed's rule)")
     parser.add_argument("--child", nargs=4, metavar=("VARIANT", "N", "DIM", "JOBS"), help=argparse.SUPPRESS)
     args = parser.parse_args()

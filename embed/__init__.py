@@ -14,11 +14,11 @@ apply_wait_policy()
 __version__ = "0.3.0"
 
 _API = {"Collection": "embed.api", "extract_features": "embed.api", "poster": "embed.api",
-        "write_layout_file": "embed.api", "lay_out": "embed.layouts", "LayoutSet": "embed.layouts",
-        "FeatureSet": "embed.featureset", "LayoutParams": "embed.options", "Recipe": "embed.recipe",
-        "LayoutRecipe": "embed.recipe", "Ingredient": "embed.recipe", "default_recipe": "embed.recipe",
-        "dial": "embed.recipe", "mix": "embed.recipe", "load_recipe": "embed.recipe", "parse_recipe": "embed.recipe",
-        "preset_names": "embed.recipe"}
+        "write_layout_file": "embed.api", "lay_out": "embed.core.layouts", "LayoutSet": "embed.core.layouts",
+        "FeatureSet": "embed.core.featureset", "LayoutParams": "embed.options", "Recipe": "embed.core.recipe",
+        "LayoutRecipe": "embed.core.recipe", "Ingredient": "embed.core.recipe", "default_recipe": "embed.core.recipe",
+        "dial": "embed.core.recipe", "mix": "embed.core.recipe", "load_recipe": "embed.core.recipe", "parse_recipe": "embed.core.recipe",
+        "preset_names": "embed.core.recipe"}
 
 
 def __getattr__(name: str):

@@ -8,7 +8,7 @@
     embed.write_layout_file("out/photos.json", photos, layouts)        # JSON + atlases, for the sketches
 
 `lay_out` also takes a plain (N, D) feature matrix of your own. Laying out again with other weights
-(`embed.recipe.mix`, `embed.parse_recipe`) reuses the features: nothing is decoded and no network runs.
+(`embed.core.recipe.mix`, `embed.parse_recipe`) reuses the features: nothing is decoded and no network runs.
 An example: examples/notebook_api.py.
 """
 
@@ -22,17 +22,17 @@ import numpy as np
 from PIL import Image
 
 from embed import __version__
-from embed.document import skipped_entries
-from embed.extract import extract
-from embed.featureset import FeatureSet
-from embed.layouts import LayoutSet
-from embed.lock import build_lock
+from embed.build.document import skipped_entries
+from embed.build.extract import extract
+from embed.core.featureset import FeatureSet
+from embed.core.layouts import LayoutSet
+from embed.build.lock import build_lock
 from embed.options import DEFAULT_MODEL, ExtractOptions
-from embed.pipeline import feature_set, publish
-from embed.recipe import Recipe, default_recipe
-from embed.scan import ImageRecord, scan_folder
-from embed.sweep import layout_on_disk
-from embed.thumbs import atlas_order
+from embed.build.pipeline import feature_set, publish
+from embed.core.recipe import Recipe, default_recipe
+from embed.build.scan import ImageRecord, scan_folder
+from embed.build.sweep import layout_on_disk
+from embed.build.thumbs import atlas_order
 from layoutfile import UserError, display_arrays, tsne_world
 
 __all__ = ["Collection", "extract_features", "poster", "write_layout_file"]

@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from embed.options import ENGINES, FEATURE_KINDS, IMAGE_PATHS, BuildOptions
-from embed.recipe import preset_names
+from embed.core.recipe import preset_names
 from layoutfile import UserError, printable
 
 SUBCOMMANDS = ("build", "info", "poster")
@@ -121,8 +121,8 @@ def _ratio(value: float) -> str:
 
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the main job (images → layout JSON); defaults from BuildOptions."""
-    from embed.grid import METHODS as GRID_METHODS
-    from embed.thumbs import FITS
+    from embed.core.grid import METHODS as GRID_METHODS
+    from embed.build.thumbs import FITS
 
     default = BuildOptions
     parser.add_argument("images", type=Path, help="folder of images (searched recursively)")
@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(join_values(argv))
     try:
         if args.command == "build":
-            from embed.pipeline import run_build
-            from embed.summary import print_summary
+            from embed.build.pipeline import run_build
+            from embed.build.summary import print_summary
 
             print_summary(run_build(build_options(args)))
         elif args.command == "info":

@@ -1,7 +1,7 @@
 """The options of a build, typed and with their defaults in one place (no torch: the CLI imports this).
 
 `BuildOptions` is what `python -m embed build` parses and what code that runs the pipeline makes;
-`ExtractOptions` is the part that decides how features are made (`embed.extract.extract` takes it);
+`ExtractOptions` is the part that decides how features are made (`embed.build.extract.extract` takes it);
 `BuildPlan` is what the pipeline resolves from BuildOptions before it starts.
 """
 
@@ -12,22 +12,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from embed.recipe import Recipe
+    from embed.core.recipe import Recipe
 
-DEFAULT_MODEL = "efficientnet_lite0"   # pretrained, shipped as a PyPI wheel: works offline (see embed/models.py)
+DEFAULT_MODEL = "efficientnet_lite0"   # pretrained, shipped as a PyPI wheel: works offline (see embed/network/models.py)
 FEATURE_KINDS = ("cnn", "lab")         # cnn: network features of the original; lab: its 8×8 CIELAB grid, no network
 IMAGE_PATHS = ("auto", "batch", "pil")   # how images become network inputs (embed/decode/)
 ENGINES = ("auto", "torch", "onnx")      # what runs the network: auto = onnx on the CPU, torch on CUDA/MPS
 
-# The options a layout depends on besides its recipe: a change to any of them makes a new layout (embed/fingerprint.py).
+# The options a layout depends on besides its recipe: a change to any of them makes a new layout (embed/build/fingerprint.py).
 LAYOUT_FIELDS = ("features", "model", "perplexity", "seed", "pca_dims", "grid", "aspect", "fit", "trim_borders",
                  "atlas_cells")
 
 
 @dataclass(frozen=True)
 class ColourBlocks:
-    """How colour blocks are made (embed/extract.py): each blurred copy shrunk to `side` px, one CIELAB block per
-    entry of `grids` (cells per side: the mean colour, a 4×4 grid). Recipes (embed/recipe.py) weight them."""
+    """How colour blocks are made (embed/build/extract.py): each blurred copy shrunk to `side` px, one CIELAB block per
+    entry of `grids` (cells per side: the mean colour, a 4×4 grid). Recipes (embed/core/recipe.py) weight them."""
 
     grids: tuple[int, ...] = (1, 4)
     side: int = 32
@@ -56,19 +56,19 @@ class ExtractOptions:
     thumb_size: int = 128                          # side of the cached square thumbnails
     fit: str = "crop"                              # square thumbnails by centre-crop or letterbox ('pad')
     background: tuple[int, int, int] = (255, 255, 255)   # behind transparency and letterboxing
-    trim_borders: bool = False                     # crop uniform borders baked into the photos (embed/borders.py)
+    trim_borders: bool = False                     # crop uniform borders baked into the photos (embed/build/borders.py)
     device: str = "auto"                           # auto, cpu, cuda or mps
     batch_size: int = 32                           # images per network batch
     workers: int | None = None                     # decoding threads (None: picked by device and cores)
     image_path: str = "auto"                       # batch: JPEGs decoded in batches on the device; pil; auto:
                                                    # batch with a CUDA device, else pil
-    engine: str = "auto"                           # one of ENGINES (embed/onnx_engine.py)
+    engine: str = "auto"                           # one of ENGINES (embed/network/onnx_engine.py)
     progress: bool = True                          # progress bars
 
 
 @dataclass(frozen=True)
 class LayoutParams:
-    """What the in-memory core needs besides features and a recipe (embed/layouts.py `lay_out`)."""
+    """What the in-memory core needs besides features and a recipe (embed/core/layouts.py `lay_out`)."""
 
     perplexity: float = 30.0    # t-SNE perplexity of layouts whose recipe sets none
     seed: int = 0               # same features, recipe and seed → same layouts
@@ -89,7 +89,7 @@ class BuildOptions:
     model: str = ExtractOptions.model
     weights: str = ExtractOptions.weights
     blur: tuple[float, ...] = ExtractOptions.blur_radii   # colour levels of the default recipe and the dial
-    recipe: str | None = None                      # a recipe file or preset name (embed/recipe.py); None: default
+    recipe: str | None = None                      # a recipe file or preset name (embed/core/recipe.py); None: default
     stops: int | None = None                       # a dial of this many layouts between the recipe's ends
     device: str = ExtractOptions.device
     batch_size: int = ExtractOptions.batch_size
@@ -106,7 +106,7 @@ class BuildOptions:
     trim_borders: bool = ExtractOptions.trim_borders
     atlas_cells: tuple[int, ...] = (32, 128)       # atlas levels of detail, cell sizes in px
     quiet: bool = False                            # no progress bars
-    no_wait: bool = False                          # fail at once (embed.lock.BuildBusy) if another build writes the output
+    no_wait: bool = False                          # fail at once (embed.build.lock.BuildBusy) if another build writes the output
 
     def __post_init__(self) -> None:
         """Hold paths as Paths, sequences as tuples and numbers as their types, however the caller wrote them
@@ -134,7 +134,7 @@ class BuildOptions:
         return {name: getattr(self, name) for name in LAYOUT_FIELDS}
 
     def layout_params(self) -> LayoutParams:
-        """The in-memory core's parameters (embed/layouts.py)."""
+        """The in-memory core's parameters (embed/core/layouts.py)."""
         return LayoutParams(perplexity=self.perplexity, seed=self.seed, pca_dims=self.pca_dims, grid=self.grid,
                             aspect=self.aspect, progress=self.progress)
 
@@ -157,4 +157,4 @@ class BuildPlan:
     output: Path                      # the layout JSON, absolute
     cache_dir: Path
     weights_tag: str                  # names the network weights exactly ('none' without a network)
-    recipe: Recipe                    # the layouts to make (embed/recipe.py)
+    recipe: Recipe                    # the layouts to make (embed/core/recipe.py)

@@ -3,7 +3,7 @@
 From one decode (`open_image` at the smallest scale that still serves the largest output) come the
 square thumbnail, its mean Lab colour, the network inputs (the square at the model's side, blurred by
 each network level) and the colour blocks of each colour level (the square shrunk to a few px and
-blurred: `embed.blur.blur_square`). Pillow releases the GIL while it decodes, resizes and blurs, so
+blurred: `embed.decode.blur.blur_square`). Pillow releases the GIL while it decodes, resizes and blurs, so
 threads decode side by side and beside the caller's network.
 """
 
@@ -16,12 +16,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from embed.blur import blur_square
+from embed.decode.blur import blur_square
 from embed.decode.plan import DECODE_ERRORS, Batch, Decoded, DecodePlan, Item, lab_blocks
-from embed.models import srgb_to_lab
+from embed.network.models import srgb_to_lab
 from embed.options import COLOUR_BLOCKS
-from embed.scan import ImageReadError, ImageRecord, open_image
-from embed.thumbs import square_thumbnail, thumb_source_side
+from embed.build.scan import ImageReadError, ImageRecord, open_image
+from embed.build.thumbs import square_thumbnail, thumb_source_side
 
 
 def colour_blocks(square: np.ndarray, radius: float, side: int = COLOUR_BLOCKS.side) -> np.ndarray:

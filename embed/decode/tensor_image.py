@@ -12,7 +12,7 @@ match PIL's to one grey level (Pillow's coefficients are fixed-point):
   "extended" box blur per axis with edges repeated (Gwosdek et al. 2011); a true separable Gaussian
   differs from PIL's by up to 19 grey levels on noise.
 - `exif_orient`: `ImageOps.exif_transpose`'s flips and turns, by EXIF orientation value.
-- `srgb_to_lab`: `embed.models.srgb_to_lab` in torch.
+- `srgb_to_lab`: `embed.network.models.srgb_to_lab` in torch.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def exif_orient(x: torch.Tensor, orientation: int) -> torch.Tensor:
 
 
 def srgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
-    """(…, 3) sRGB values 0–255 → CIELAB (D65), float32, with embed.models.srgb_to_lab's constants."""
+    """(…, 3) sRGB values 0–255 → CIELAB (D65), float32, with embed.network.models.srgb_to_lab's constants."""
     c = rgb.float() / 255.0
     linear = torch.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     matrix = torch.tensor([[0.4124, 0.2126, 0.0193], [0.3576, 0.7152, 0.1192], [0.1805, 0.0722, 0.9505]],

@@ -100,11 +100,11 @@ def one_torch_thread():
 
 @pytest.fixture(autouse=True, scope="session")
 def onnx_exports_in_a_session_folder(tmp_path_factory):
-    """ONNX exports (embed/onnx_engine.py) go to a folder of this test session, never the user's cache; each
+    """ONNX exports (embed/network/onnx_engine.py) go to a folder of this test session, never the user's cache; each
     model is exported once per session."""
     import os
 
-    from embed.onnx_engine import CACHE_VARIABLE
+    from embed.network.onnx_engine import CACHE_VARIABLE
 
     before = os.environ.get(CACHE_VARIABLE)
     os.environ[CACHE_VARIABLE] = str(tmp_path_factory.mktemp("onnx-exports"))

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 import embed
 import embed.decode.pil
-import embed.models
+import embed.network.models
 from layoutfile import read_layout
 from tests.embed.conftest import distinct_colours
 
@@ -56,7 +56,7 @@ def test_laying_out_again_with_new_weights_decodes_nothing_and_runs_no_network(t
         raise AssertionError("decoded an image or built the network again")
 
     monkeypatch.setattr(embed.decode.pil, "open_image", forbidden)
-    monkeypatch.setattr(embed.models.CnnModel, "load", forbidden)
+    monkeypatch.setattr(embed.network.models.CnnModel, "load", forbidden)
     again = embed.extract_features(tmp_path / "images", recipe, cache=cache, weights="random", progress=False)
     np.testing.assert_array_equal(again.features.network[0.0], first.features.network[0.0])
     params = embed.LayoutParams(progress=False)
@@ -75,5 +75,5 @@ def test_a_matrix_of_your_own_is_one_layout_and_a_recipe_needing_missing_feature
     layouts = embed.lay_out(matrix, params=embed.LayoutParams(progress=False))
     assert layouts.names == ["features"] and layouts["features"].grid.shape == (40, 2)
     assert "colour_ratio" not in layouts["features"].metrics   # no colours given: no colour metrics
-    with pytest.raises(embed.layouts.UserError, match="needs colour features of blur level 8"):
+    with pytest.raises(embed.core.layouts.UserError, match="needs colour features of blur level 8"):
         embed.lay_out(embed.FeatureSet.from_matrix(matrix), embed.default_recipe())

@@ -21,8 +21,8 @@ import pytest
 from PIL import Image
 
 from embed.cli import main
-from embed.lock import BuildBusy, build_lock
-from embed.sweep import atlas_folder
+from embed.build.lock import BuildBusy, build_lock
+from embed.build.sweep import atlas_folder
 from layoutfile import atlas_paths, atomic, cell_origin, check_sheets, read_layout
 from sketches.lib.layout import load_layout
 from sketches.lib.reload import LayoutWatcher
@@ -36,10 +36,10 @@ COLOURS = distinct_colours(40)
 CHILD = """
 import os, signal, sys, time
 from pathlib import Path
-import embed.pipeline, layoutfile.atomic
+import embed.build.pipeline, layoutfile.atomic
 mode, flags = sys.argv[1], Path(sys.argv[2])
 if mode == "kill-at-json":        # killed after the sheets are written, before the JSON is
-    embed.pipeline.write_layout = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+    embed.build.pipeline.write_layout = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
 elif mode == "kill-in-sheet":     # killed with a sheet's temporary file written, before its rename
     real_sync = layoutfile.atomic.fsync_file
     def fsync_file(path):
@@ -48,14 +48,14 @@ elif mode == "kill-in-sheet":     # killed with a sheet's temporary file written
         real_sync(path)
     layoutfile.atomic.fsync_file = fsync_file
 elif mode == "hold":              # holds the build lock, sheets written, until the test creates flags/release
-    real_write = embed.pipeline.write_layout
+    real_write = embed.build.pipeline.write_layout
     def write_layout(path, doc):
         (flags / "holding").touch()
         deadline = time.monotonic() + 240
         while not (flags / "release").exists() and time.monotonic() < deadline:
             time.sleep(0.02)
         real_write(path, doc)
-    embed.pipeline.write_layout = write_layout
+    embed.build.pipeline.write_layout = write_layout
 from embed.cli import main
 sys.exit(main(sys.argv[3:]))
 """

@@ -25,13 +25,13 @@ import torch
 import embed.decode.tensor
 from PIL import Image, ImageFilter, ImageOps
 
-from embed.blur import blur_square
+from embed.decode.blur import blur_square
 from embed.decode import DecodePlan
 from embed.decode.pil import pil_batches
 from embed.decode.tensor import blurred, prepared_batches
-from embed.extract import extract
+from embed.build.extract import extract
 from embed.options import ExtractOptions
-from embed.scan import scan_folder
+from embed.build.scan import scan_folder
 from embed.decode.tensor_image import box_reduce, exif_orient, pil_gaussian_blur, resample, resample_weights
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embed.cache import RowStore, kind_folder_name
+from embed.build.cache import RowStore, kind_folder_name
 from layoutfile import UserError
 
 

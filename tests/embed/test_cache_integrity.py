@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embed.cache import RowStore
+from embed.build.cache import RowStore
 from embed.cli import main
 from tests.embed.test_pipeline import write_family_images
 
@@ -63,9 +63,9 @@ def plausible_rows(folder: Path, rng: np.random.Generator) -> None:
 def build_with(cache: Path, images: Path, out: Path, caplog) -> list[str]:
     """Build into `out` (beside the clean build, so that the source recorded is the same) from `cache`; return
     the cache's log lines."""
-    with caplog.at_level(logging.WARNING, logger="embed.cache"):
+    with caplog.at_level(logging.WARNING, logger="embed.build.cache"):
         assert main([str(images), "-o", str(out), "--cache", str(cache), *BUILD_ARGS]) == 0
-    return [r.getMessage() for r in caplog.records if r.name == "embed.cache"]
+    return [r.getMessage() for r in caplog.records if r.name == "embed.build.cache"]
 
 
 @pytest.mark.parametrize("way", ["random bytes", "plausible values"])
@@ -118,7 +118,7 @@ def test_a_cache_without_checksums_is_emptied_and_rebuilt(clean, tmp_path, caplo
 def test_a_non_finite_row_with_a_matching_sum_is_treated_as_missing(tmp_path, caplog):
     store = RowStore(tmp_path / "f", dtype=np.float32, shape=(3,))
     store.append(["0a", "0b"], np.array([[1, 2, 3], [np.nan, 0, 0]], dtype=np.float32))
-    with caplog.at_level(logging.WARNING, logger="embed.cache"):
+    with caplog.at_level(logging.WARNING, logger="embed.build.cache"):
         _, missing = RowStore(tmp_path / "f", dtype=np.float32).get(["0a", "0b"])
     assert missing.tolist() == [False, True]
     assert [r.getMessage() for r in caplog.records] == [

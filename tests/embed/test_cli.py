@@ -57,8 +57,8 @@ def test_options_written_in_code_equal_parsed_ones():
 
 
 def test_fingerprint_changes_with_the_options_and_with_the_recipes_content():
-    from embed.fingerprint import options_fingerprint
-    from embed.pipeline import build_recipe
+    from embed.build.fingerprint import options_fingerprint
+    from embed.build.pipeline import build_recipe
 
     options = BuildOptions(images="pics")
     recipe = build_recipe(options)
@@ -120,4 +120,4 @@ def test_in_range_values_are_taken_including_the_limits():
     options = build_options(args)
     assert options.seed == 2**32 - 1 and options.pca_dims == 2 and options.blur == (0.0,)
     assert options.aspect == pytest.approx(1e-3) and options.atlas_cells == (1, 1024)
-    assert options.perplexity == 1e9   # capped to (N - 1) / 3 when the layout is made (embed/reduce.py)
+    assert options.perplexity == 1e9   # capped to (N - 1) / 3 when the layout is made (embed/core/reduce.py)

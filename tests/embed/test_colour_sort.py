@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from embed.colour_sort import polish_in_feature_space
-from embed.grid import assign_grid
-from embed.holes import interior_holes, tail_mask
-from embed.metrics import neighbour_colour_distance
+from embed.core.colour_sort import polish_in_feature_space
+from embed.core.grid import assign_grid
+from embed.core.holes import interior_holes, tail_mask
+from embed.core.metrics import neighbour_colour_distance
 
 
 def test_polish_smooths_colours_keeps_the_map_and_leaves_the_tail_empty():

@@ -1,12 +1,12 @@
-"""A recipe's ingredients → a layout's feature matrix (embed/combine.py), with the default recipe's two layouts."""
+"""A recipe's ingredients → a layout's feature matrix (embed/core/combine.py), with the default recipe's two layouts."""
 
 import numpy as np
 import pytest
 
-from embed.combine import recipe_matrix, scaled_block
-from embed.featureset import FeatureSet
+from embed.core.combine import recipe_matrix, scaled_block
+from embed.core.featureset import FeatureSet
 from embed.options import COLOUR_BLOCKS
-from embed.recipe import DEFAULT_COMBINED_COLOUR, default_recipe
+from embed.core.recipe import DEFAULT_COMBINED_COLOUR, default_recipe
 
 
 def default_matrices(features, colour, kind):

@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from embed.scan import open_image
-from embed.thumbs import square_thumbnail
-from embed.metrics import display_metrics, meets_display_targets
+from embed.build.scan import open_image
+from embed.build.thumbs import square_thumbnail
+from embed.core.metrics import display_metrics, meets_display_targets
 from layoutfile import VERSION, display_arrays, layout_arrays, read_layout
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ import pytest
 
 from embed.info import describe_layout
 from embed.options import DEFAULT_MODEL, BuildOptions
-from embed.pipeline import run_build
+from embed.build.pipeline import run_build
 from layoutfile import read_layout
 
 DEMO_IMAGES = Path(__file__).resolve().parents[2] / "assets" / "demo" / "images"

@@ -16,14 +16,14 @@ import torchvision
 from PIL import Image
 
 import embed.decode.pil
-import embed.models
-from embed.blur import blur_square
-from embed.cache import RowStore
-from embed.extract import extract
-from embed.models import srgb_to_lab
+import embed.network.models
+from embed.decode.blur import blur_square
+from embed.build.cache import RowStore
+from embed.build.extract import extract
+from embed.network.models import srgb_to_lab
 from embed.options import COLOUR_BLOCKS, ExtractOptions
-from embed.scan import scan_folder
-from embed.thumbs import square_thumbnail
+from embed.build.scan import scan_folder
+from embed.build.thumbs import square_thumbnail
 from layoutfile import UserError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,9 +202,9 @@ def test_interrupted_run_resumes_computing_only_the_rest(make_images, tmp_path, 
 KILLED_RUN = """
 import sys
 from pathlib import Path
-from embed.extract import extract
+from embed.build.extract import extract
 from embed.options import COLOUR_BLOCKS, ExtractOptions
-from embed.scan import scan_folder
+from embed.build.scan import scan_folder
 records = scan_folder(Path(sys.argv[1]), progress=False)[0]
 extract(records, sys.argv[2], ExtractOptions(model="mobilenet_v3_small", weights="random", kind="cnn", device="cpu",
                                              workers=0, batch_size=1, thumb_size=32, blur_radii=(0, 8), progress=False))
@@ -296,7 +296,7 @@ def test_network_features_of_blurred_copies_are_cached_per_level(make_images, tm
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr(embed.models.CnnModel, "load", refuse)
+    monkeypatch.setattr(embed.network.models.CnnModel, "load", refuse)
     again = extract(records, tmp_path / "cache", options)
 
     assert again.stats["computed"] == 0 and again.stats["cached"] == 4
@@ -309,13 +309,13 @@ def test_a_new_network_level_computes_only_that_level(make_images, tmp_path, mon
     records, _ = records_of(make_images, 3, shape="disc", size=(90, 60))
     first = extract(records, tmp_path / "cache", replace(CNN, thumb_size=32))
     inputs = []
-    real_load = embed.models.CnnModel.load
+    real_load = embed.network.models.CnnModel.load
 
     def counting_load(self, *args, **kwargs):
         net = real_load(self, *args, **kwargs)
         return lambda batch: inputs.append(len(batch)) or net(batch)
 
-    monkeypatch.setattr(embed.models.CnnModel, "load", counting_load)
+    monkeypatch.setattr(embed.network.models.CnnModel, "load", counting_load)
     out = extract(records, tmp_path / "cache", replace(CNN, thumb_size=32, network_levels=(0, 4)))
 
     assert inputs == [3]   # the three level-4 copies; the originals' features came from the cache

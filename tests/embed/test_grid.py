@@ -9,10 +9,10 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 from scipy.stats import spearmanr
 
-from embed import grid as grid_module
-from embed.grid import METHODS, assign_grid, grid_shape
-from embed.holes import interior_holes, tail_mask
-from embed.metrics import dpq
+from embed.core import grid as grid_module
+from embed.core.grid import METHODS, assign_grid, grid_shape
+from embed.core.holes import interior_holes, tail_mask
+from embed.core.metrics import dpq
 from layoutfile import UserError
 
 

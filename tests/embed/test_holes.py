@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embed.holes import close_holes, interior_holes, interior_mask, tail_mask
+from embed.core.holes import close_holes, interior_holes, interior_mask, tail_mask
 
 
 def test_an_empty_cell_is_interior_with_images_on_both_sides_in_its_row_or_column():

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from embed.atlas_reuse import continued_slots
+from embed.build.atlas_reuse import continued_slots
 from embed.cli import main
-from embed.grid import assign_grid, fit_to_grid, grid_shape
-from embed.holes import interior_holes
-from embed.place import place_new_points
-from embed.reduce import Projection, tsne_2d
-from embed.repair import keeps_grid, repair_grid
-from embed.thumbs import write_atlases
+from embed.core.grid import assign_grid, fit_to_grid, grid_shape
+from embed.core.holes import interior_holes
+from embed.core.place import place_new_points
+from embed.core.reduce import Projection, tsne_2d
+from embed.core.repair import keeps_grid, repair_grid
+from embed.build.thumbs import write_atlases
 from layoutfile import layout_arrays, read_layout
 from tests.embed.test_pipeline import BUILD_ARGS, no_interior_holes, write_family_images
 

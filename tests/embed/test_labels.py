@@ -2,7 +2,7 @@
 
 import pytest
 
-from embed.labels import ROOT_LABEL, folder_labels, table_labels
+from embed.build.labels import ROOT_LABEL, folder_labels, table_labels
 from layoutfile import UserError
 
 

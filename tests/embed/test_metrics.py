@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from vc_flas.metrics import distance_preservation_quality
 
-from embed.metrics import (category_metrics, dpq, knn_preservation, layout_metrics, mean_pairwise_distance,
+from embed.core.metrics import (category_metrics, dpq, knn_preservation, layout_metrics, mean_pairwise_distance,
                            neighbour_colour_distance)
 
 

@@ -12,11 +12,11 @@ import pytest
 import torch
 import torchvision
 
-from embed.models import (PACKAGED, PackagedModel, WeightsUnavailableError, check_weights, cnn_model, lab_model,
+from embed.network.models import (PACKAGED, PackagedModel, WeightsUnavailableError, check_weights, cnn_model, lab_model,
                           packaged_weights_path, resolve_device, srgb_to_lab, truncate_classifier)
 from embed.options import DEFAULT_MODEL
-from embed.scan import open_image
-from embed.thumbs import square_thumbnail
+from embed.build.scan import open_image
+from embed.build.thumbs import square_thumbnail
 from layoutfile import UserError
 
 CPU = torch.device("cpu")
@@ -30,7 +30,7 @@ def noise_batch(n: int = 3, size: int = 64, seed: int = 0) -> np.ndarray:
 
 
 def reference_features(net: torch.nn.Module, batch: np.ndarray) -> np.ndarray:
-    """What the pooled penultimate layer of `net` gives for `batch`, computed independently of embed.models."""
+    """What the pooled penultimate layer of `net` gives for `batch`, computed independently of embed.network.models."""
     pooled = {}
     net.eval().avgpool.register_forward_hook(lambda module, args, out: pooled.setdefault("x", out.flatten(1)))
     x = torch.from_numpy(batch).permute(0, 3, 1, 2).float() / 255
@@ -141,7 +141,7 @@ def test_penultimate_layer_of_a_model_with_a_sequential_classifier():
 
 
 def lite_reference(batch: np.ndarray, level: int = 0) -> np.ndarray:
-    """EfficientNet-Lite<level>'s pooled features built independently of embed.models: the weights file its
+    """EfficientNet-Lite<level>'s pooled features built independently of embed.network.models: the weights file its
     package names, padding computed for each input (the library's dynamic "same" padding), TF input scaling
     (x − 127) / 128."""
     import importlib

@@ -1,4 +1,4 @@
-"""ONNX Runtime inference (embed/onnx_engine.py): the same features as torch's, exported once and cached."""
+"""ONNX Runtime inference (embed/network/onnx_engine.py): the same features as torch's, exported once and cached."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-import embed.models
-from embed.extract import extract, resolve_engine
-from embed.models import cnn_model
-from embed.onnx_engine import export_path, onnx_features
+import embed.network.models
+from embed.build.extract import extract, resolve_engine
+from embed.network.models import cnn_model
+from embed.network.onnx_engine import export_path, onnx_features
 from embed.options import ExtractOptions
-from embed.scan import open_image, scan_folder
-from embed.thumbs import square_thumbnail
+from embed.build.scan import open_image, scan_folder
+from embed.build.thumbs import square_thumbnail
 from layoutfile import UserError
 
 DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo" / "images"
@@ -97,7 +97,7 @@ def test_torch_and_onnx_features_share_the_cache(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr(embed.models.CnnModel, "load", refuse)
+    monkeypatch.setattr(embed.network.models.CnnModel, "load", refuse)
     again = extract(records, tmp_path / "cache", replace(options, engine="onnx"))
     assert again.stats["computed"] == 0
     np.testing.assert_array_equal(again.features, by_torch.features)

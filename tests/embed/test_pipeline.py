@@ -10,9 +10,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from embed.cli import main
-from embed.holes import interior_holes
-from embed.scan import open_image
-from embed.thumbs import square_thumbnail
+from embed.core.holes import interior_holes
+from embed.build.scan import open_image
+from embed.build.thumbs import square_thumbnail
 from layoutfile import display_arrays, layout_arrays, read_layout
 from layoutfile.trust import trusted_source
 
@@ -89,7 +89,7 @@ def test_build_writes_a_valid_layout_listing_bad_files(built):
 
 
 def no_interior_holes(doc: dict) -> bool:
-    """No layout of `doc` has an empty cell inside the picture (embed.holes), and each says so in its metrics."""
+    """No layout of `doc` has an empty cell inside the picture (embed.core.holes), and each says so in its metrics."""
     cols, rows = doc["grid"]["cols"], doc["grid"]["rows"]
     return all(interior_holes(layout_arrays(doc, name)[1], cols, rows) == 0
                and doc["layouts"][name]["metrics"]["interior_holes"] == 0 for name in doc["layouts"])

@@ -1,13 +1,13 @@
-"""Recipes (embed/recipe.py): TOML files and presets, their one-line errors, the dial and its spacing (embed/stops.py)."""
+"""Recipes (embed/core/recipe.py): TOML files and presets, their one-line errors, the dial and its spacing (embed/core/stops.py)."""
 
 import numpy as np
 import pytest
 
-from embed.combine import recipe_matrix
-from embed.stops import neighbourhood_change, spaced_positions
-from embed.featureset import FeatureSet
+from embed.core.combine import recipe_matrix
+from embed.core.stops import neighbourhood_change, spaced_positions
+from embed.core.featureset import FeatureSet
 from embed.options import COLOUR_BLOCKS
-from embed.recipe import default_recipe, dial, load_recipe, mix, parse_recipe, preset_names
+from embed.core.recipe import default_recipe, dial, load_recipe, mix, parse_recipe, preset_names
 from layoutfile import UserError
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embed.reduce import Projection, normalise_unit, procrustes_align, procrustes_fit, reduce_to_2d
+from embed.core.reduce import Projection, normalise_unit, procrustes_align, procrustes_fit, reduce_to_2d
 
 
 def clustered_features(n: int, dim: int = 60, k: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.scan import ImageReadError, Skipped, open_image, scan_folder
+from embed.build.scan import ImageReadError, Skipped, open_image, scan_folder
 from layoutfile import UserError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -159,7 +159,7 @@ def test_real_demo_assets_scan_and_decode():
 @pytest.fixture
 def count_reads(monkeypatch):
     """Count the files scan_folder opens to hash (by name); the real reader still runs."""
-    from embed import scan
+    from embed.build import scan
 
     opened: list[str] = []
     real_identify = scan._identify
@@ -287,7 +287,7 @@ def test_excluded_folders_are_not_scanned(make_images, tmp_path):
 BIG_FILE_SCAN = """
 import re, sys
 from pathlib import Path
-from embed.scan import scan_folder
+from embed.build.scan import scan_folder
 records, skipped = scan_folder(Path(sys.argv[1]), progress=False)
 peak_kib = re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text())[1]  # this process's own peak
 print(len(records), int(peak_kib) * 1024)

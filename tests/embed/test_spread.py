@@ -1,4 +1,4 @@
-"""Display positions of the t-SNE state (embed/spread.py) and the metrics that judge them.
+"""Display positions of the t-SNE state (embed/core/spread.py) and the metrics that judge them.
 
 The targets (issue 9) are asserted on real t-SNE maps of generated clustered features, measured from
 a written layout file with the sketch's fit of the map into the grid's box.
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from embed import __version__
-from embed.grid import grid_shape
-from embed.metrics import (DISPLAY_TARGETS, covered_share, display_metrics, knn_agreement, meets_display_targets,
+from embed.core.grid import grid_shape
+from embed.core.metrics import (DISPLAY_TARGETS, covered_share, display_metrics, knn_agreement, meets_display_targets,
                            union_coverage)
-from embed.reduce import normalise_unit, reduce_to_2d
-from embed.spread import SpreadParams, display_positions, display_world, spread_layout
+from embed.core.reduce import normalise_unit, reduce_to_2d
+from embed.core.spread import SpreadParams, display_positions, display_world, spread_layout
 from layoutfile import build_layout, display_arrays, read_layout, tsne_world, write_layout
 
 

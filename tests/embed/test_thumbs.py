@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.scan import open_image
-from embed.thumbs import atlas_order, square_thumbnail, thumb_source_side, write_atlases
+from embed.build.scan import open_image
+from embed.build.thumbs import atlas_order, square_thumbnail, thumb_source_side, write_atlases
 from layoutfile import UserError, file_digest
 
 

@@ -15,9 +15,9 @@ from tests.embed.test_spread import clustered_features
 from tests.sketches.conftest import ROOT
 
 from embed import __version__
-from embed.grid import assign_grid, grid_shape
-from embed.reduce import normalise_unit, reduce_to_2d
-from embed.spread import spread_layout
+from embed.core.grid import assign_grid, grid_shape
+from embed.core.reduce import normalise_unit, reduce_to_2d
+from embed.core.spread import spread_layout
 from layoutfile import build_layout, tsne_world, write_layout
 from sketches.lib.scene import BACKGROUND
 from sketches.lib.view import View
@@ -71,7 +71,7 @@ def image_ids(pixels: np.ndarray, colours: np.ndarray) -> np.ndarray:
 def test_the_tsne_state_shows_every_image_and_fills_the_box(tmp_path):
     path, made = clustered_layout(tmp_path)
     metrics, doc = made["metrics"], made["doc"]
-    # the targets, computed from the layout file with the sketch's fit (embed.metrics.display_metrics)
+    # the targets, computed from the layout file with the sketch's fit (embed.core.metrics.display_metrics)
     assert metrics["display_covered_gt_half"] <= 0.10 and metrics["display_union_coverage"] >= 0.30
     assert metrics["display_knn10_agreement"] >= 0.80
     out = tmp_path / "tsne.png"

@@ -167,9 +167,9 @@ class CnnModel:
     def load(self, device: torch.device, engine: str = "torch", threads: int | None = None) -> FeatureFn:
         """The feature function uint8 (B,H,W,3) → float32 (B,D) on `device`: torch's eager network, or with
         `engine="onnx"` (CPU only) the network exported once to ONNX and run by ONNX Runtime on `threads`
-        threads (default torch's thread count; embed/onnx_engine.py)."""
+        threads (default torch's thread count; embed/network/onnx_engine.py)."""
         if engine == "onnx":
-            from embed.onnx_engine import onnx_features
+            from embed.network.onnx_engine import onnx_features
             return onnx_features(self, threads or torch.get_num_threads())
         net = self.featuriser().to(device, memory_format=torch.channels_last)
 

@@ -1,6 +1,6 @@
 """Scalable grid assignment: balanced tiles solved exactly, then polished by FLAS.
 
-`assign_tiled` (embed.grid's ``fast`` and ``tiles`` methods) takes points already stretched onto
+`assign_tiled` (embed.core.grid's ``fast`` and ``tiles`` methods) takes points already stretched onto
 [0, cols] × [0, rows] and returns one distinct flat cell (col * rows + row) per point:
 
 1. **Tiles.** A balanced recursive split (each half of the cells receives the points lying over it, as

@@ -1,6 +1,6 @@
 """Categories of images for measuring layouts: their sub-folder names, or a table (used by bench/).
 
-Labels are only measured (embed.metrics.category_metrics), never used to lay images out.
+Labels are only measured (embed.core.metrics.category_metrics), never used to lay images out.
 """
 
 from __future__ import annotations

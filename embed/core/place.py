@@ -18,7 +18,7 @@ import openTSNE
 import scipy.sparse as sp
 from openTSNE.affinity import joint_probabilities_nn
 
-from embed.reduce import gradient_method
+from embed.core.reduce import gradient_method
 
 PLACE_ITER = 250
 PLACE_LEARNING_RATE = 1.0   # openTSNE's transform uses 0.1 (a worse fit here); 10 diverges

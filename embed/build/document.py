@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from embed.options import BuildOptions, BuildPlan
-from embed.scan import ImageRecord, Skipped
+from embed.build.scan import ImageRecord, Skipped
 from layoutfile.trust import SIGNATURE_KEY, sign_source
 
 

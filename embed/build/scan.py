@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
 
-from embed import borders
+from embed.build import borders
 from layoutfile import NotRegularFileError, UserError, atomic_path, open_regular
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
@@ -134,7 +134,7 @@ def open_image(path: Path, *, max_side: int | None = None, background: tuple[int
     JPEGs are decoded at a reduced scale when that still gives >= `max_side` (draft mode); then
     EXIF orientation is applied, the first frame of an animation is taken, transparency is
     composited on `background`, other modes become RGB, and the image is downscaled (reduce, then
-    Lanczos). With `trim_borders`, uniform borders baked into the file are cropped first (embed/borders.py).
+    Lanczos). With `trim_borders`, uniform borders baked into the file are cropped first (embed/build/borders.py).
     Raises ImageReadError for missing, corrupt, truncated or too-large files.
     """
     with _open_header(Path(path), max_pixels) as header:

@@ -3,7 +3,7 @@ keeping the map's neighbourhoods and the gaps between its clusters (issue 9; res
 /work/research/issue9_overlap.md).
 
 `spread_layout(tsne, cols, rows)` takes a layout's `tsne` array (normalised into [0, 1]² as
-`embed.reduce.normalise_unit` writes it) and the grid size and returns the display positions (same
+`embed.core.reduce.normalise_unit` writes it) and the grid size and returns the display positions (same
 convention) with the image side in grid cells (`tsne_image_size`) and their metrics. All work happens in
 the sketch's world units (`layoutfile.tsne_world`), so the sketch's own fit of the stored array reproduces
 the positions measured here.
@@ -39,8 +39,8 @@ from scipy.ndimage import map_coordinates
 from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
-from embed.metrics import DISPLAY_TARGETS, covered_share, display_metrics, meets_display_targets
-from embed.reduce import normalise_unit
+from embed.core.metrics import DISPLAY_TARGETS, covered_share, display_metrics, meets_display_targets
+from embed.core.reduce import normalise_unit
 from layoutfile import tsne_world
 
 MAX_SIZE = 0.95

@@ -1,12 +1,12 @@
 """The main job: a folder of images → the recipe's layouts → layout JSON + atlases.
 
 `run_build` runs the steps in order, each a call into the module that does it: plan (check the
-options, resolve the recipe) → lock the output (embed/lock.py) → tidy up after killed runs (embed/sweep.py)
-→ scan → up-to-date check (embed/fingerprint.py) → extract → layouts (the in-memory core, embed/layouts.py,
-continuing the saved map of embed/positions.py) → atlases → write → remove the sheets no layout names. A layout is one unit: its
+options, resolve the recipe) → lock the output (embed/build/lock.py) → tidy up after killed runs (embed/build/sweep.py)
+→ scan → up-to-date check (embed/build/fingerprint.py) → extract → layouts (the in-memory core, embed/core/layouts.py,
+continuing the saved map of embed/build/positions.py) → atlases → write → remove the sheets no layout names. A layout is one unit: its
 sheets are written under new, content-named files first and the JSON replaces the old one last, so a
 reader sees the whole old layout or the whole new one, whatever stops the build. It prints nothing itself
-beyond progress bars (and a line when it waits for another build); embed/summary.py turns what it
+beyond progress bars (and a line when it waits for another build); embed/build/summary.py turns what it
 returns into the closing lines.
 """
 
@@ -19,22 +19,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embed import __version__
-from embed.atlas_reuse import continued_slots
-from embed.document import image_entries, layout_params, skipped_entries
-from embed.extract import Extracted, extract
-from embed.featureset import FeatureSet
-from embed.fingerprint import inputs_fingerprint, layout_is_current, options_fingerprint
-from embed.labels import folder_labels
-from embed.layouts import Layout, LayoutSet, lay_out
-from embed.lock import build_lock
-from embed.models import check_weights
+from embed.build.atlas_reuse import continued_slots
+from embed.build.document import image_entries, layout_params, skipped_entries
+from embed.build.extract import Extracted, extract
+from embed.core.featureset import FeatureSet
+from embed.build.fingerprint import inputs_fingerprint, layout_is_current, options_fingerprint
+from embed.build.labels import folder_labels
+from embed.core.layouts import Layout, LayoutSet, lay_out
+from embed.build.lock import build_lock
+from embed.network.models import check_weights
 from embed.options import BuildOptions, BuildPlan
-from embed.positions import KeptMap, SavedPositions
-from embed.recipe import Recipe, default_recipe, dial, load_recipe
-from embed.scan import ImageRecord, scan_folder
-from embed.summary import BuildSummary
-from embed.sweep import atlas_folder, named_sheets, remove_stale_temps, remove_unreferenced_sheets, layout_on_disk
-from embed.thumbs import CELLS_PER_SIDE, MAX_ATLAS_CELL, atlas_order, write_atlases
+from embed.build.positions import KeptMap, SavedPositions
+from embed.core.recipe import Recipe, default_recipe, dial, load_recipe
+from embed.build.scan import ImageRecord, scan_folder
+from embed.build.summary import BuildSummary
+from embed.build.sweep import atlas_folder, named_sheets, remove_stale_temps, remove_unreferenced_sheets, layout_on_disk
+from embed.build.thumbs import CELLS_PER_SIDE, MAX_ATLAS_CELL, atlas_order, write_atlases
 from layoutfile import UserError, build_layout, write_layout
 
 
@@ -98,7 +98,7 @@ def run_build(options: BuildOptions) -> BuildSummary:
     """Run every step for `options`: write the layout JSON, its atlases and the saved map; return a summary.
 
     One build per output at a time: a second one waits for the first (or, with `options.no_wait`, raises
-    embed.lock.BuildBusy).
+    embed.build.lock.BuildBusy).
     """
     plan = plan_build(options)
     with build_lock(plan.output, wait=not options.no_wait):
@@ -154,7 +154,7 @@ def publish(output: Path, images: list[ImageRecord], thumbs, layouts: LayoutSet,
             atlas_cells: tuple[int, ...], *, current: set[str] | None, slots: dict,
             before_write: Callable[[], None] = lambda: None, timer: StageTimer | None = None,
             progress: bool = True) -> dict:
-    """Write `layouts` of `images` to `output` as one unit (call under embed.lock.build_lock(output)): the atlas
+    """Write `layouts` of `images` to `output` as one unit (call under embed.build.lock.build_lock(output)): the atlas
     sheets of `thumbs` under new names, then `before_write()`, then the JSON atomically, then the removal of the
     sheets that neither it nor the layout it replaced (whose sheets are `current`; None: keep every sheet)
     names. On any failure the layout on disk stays as it was. Returns the document written."""
@@ -180,7 +180,7 @@ def publish(output: Path, images: list[ImageRecord], thumbs, layouts: LayoutSet,
 def _atlas_slots(previous: dict | None, kept_map: KeptMap | None, ids: list[str], first: Layout, plan: BuildPlan,
                  options: BuildOptions) -> dict:
     """write_atlases' slot arguments: an incremental run continues the atlas of the layout file it replaces
-    (embed/atlas_reuse.py), new images in the first (colour) layout's grid order; otherwise every slot follows
+    (embed/build/atlas_reuse.py), new images in the first (colour) layout's grid order; otherwise every slot follows
     that grid."""
     order = atlas_order(first.grid)
     if kept_map is not None and previous is not None and previous["params"].get("fit") == options.fit:

@@ -1,7 +1,7 @@
 """The map a build made, kept in the cache between runs, so that a re-run adds images to it instead of
 starting again: per image id and layout its raw t-SNE position and grid cell, and per layout the
 projection of feature rows into the t-SNE input space and the alignment onto the layout before it
-(the in-memory types are embed/maps.py's)."""
+(the in-memory types are embed/core/maps.py's)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from embed.fingerprint import stable_hash
-from embed.maps import KeptMap, MapLayout
-from embed.reduce import MIN_TSNE_POINTS, Projection
+from embed.build.fingerprint import stable_hash
+from embed.core.maps import KeptMap, MapLayout
+from embed.core.reduce import MIN_TSNE_POINTS, Projection
 from layoutfile import atomic_path
 
 MIN_KNOWN_SHARE = 0.5  # continue the saved map when at least this share of the images has a saved position
@@ -24,7 +24,7 @@ class SavedPositions:
     """The map of the layouts written to one output file, valid only under one set of options."""
 
     path: Path
-    options_key: str   # embed.fingerprint.options_fingerprint of the run that saved them
+    options_key: str   # embed.build.fingerprint.options_fingerprint of the run that saved them
 
     @classmethod
     def of_output(cls, cache_dir: Path, output: Path, options_key: str) -> SavedPositions:

@@ -7,14 +7,14 @@ grid was 1.5–1.6× less colour-smooth than FLAS sorting the same images' mean 
 length) with its starting cell appended, divided by `radius`: moving an image `radius` cells costs as much
 as its whole feature spread, so images travel a few cells, not across the grid, and the picture keeps the
 t-SNE map's shape (images still fly from their t-SNE position to a nearby cell). Empty cells stay where
-they are (the tail, embed/holes.py).
+they are (the tail, embed/core/holes.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from embed.fastgrid import flas_polish
+from embed.core.fastgrid import flas_polish
 
 
 def polish_in_feature_space(cells: np.ndarray, features: np.ndarray, cols: int, rows: int, *,

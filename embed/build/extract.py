@@ -9,7 +9,7 @@ together, only those whose features the cache lacks. Every batch's results are a
 the next one starts, so an interrupted run resumes losing at most one batch, and a run with nothing new never
 builds the network. Decoding runs ahead in its threads and cache writes in one more, while the network runs.
 
-The network runs in torch or, on the CPU by default, in ONNX Runtime (`options.engine`; embed/onnx_engine.py):
+The network runs in torch or, on the CPU by default, in ONNX Runtime (`options.engine`; embed/network/onnx_engine.py):
 their features agree to cosine 0.9999 image by image, so both share the cache's features.
 """
 
@@ -27,12 +27,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from embed.cache import RowStore, RowView, kind_folder_name
+from embed.build.cache import RowStore, RowView, kind_folder_name
 from embed.decode import Batch, DecodePlan, decoded_batches, default_workers
-from embed.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device
+from embed.network.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device
 from embed.options import ENGINES, FEATURE_KINDS, IMAGE_PATHS, COLOUR_BLOCKS, ExtractOptions
-from embed.scan import ImageRecord
-from embed.thumbs import FITS
+from embed.build.scan import ImageRecord
+from embed.build.thumbs import FITS
 from layoutfile import UserError
 
 

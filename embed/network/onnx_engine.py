@@ -24,7 +24,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from embed.models import CnnModel, FeatureFn
+from embed.network.models import CnnModel, FeatureFn
 from layoutfile import write_bytes_atomic
 
 OPSET = 17
@@ -53,7 +53,7 @@ def export_path(model: CnnModel, folder: Path | None = None) -> Path:
 
 
 def export_onnx(model: CnnModel) -> bytes:
-    """The model's featuriser (embed.models.Featuriser) as an ONNX graph with a dynamic batch axis."""
+    """The model's featuriser (embed.network.models.Featuriser) as an ONNX graph with a dynamic batch axis."""
     net = model.featuriser()
     example = torch.zeros((EXPORT_BATCH, model.base_size, model.base_size, 3), dtype=torch.uint8)
     buffer = io.BytesIO()

@@ -63,7 +63,7 @@ def write_atlases(thumbs: np.ndarray, out_dir: Path, rel_prefix: str, cell_sizes
 
     Slot p holds image `order[p]` (default: image p); see `atlas_order`. Or `slots` gives each image's slot
     directly (distinct; slots no image takes stay black), and `reuse` names sheets already on disk that
-    hold exactly what this call would draw: {sheet: [(file, bytes, blake2b) per level]} (embed/atlas_reuse.py);
+    hold exactly what this call would draw: {sheet: [(file, bytes, blake2b) per level]} (embed/build/atlas_reuse.py);
     those are described, not drawn. Sheet s of a level goes to
     `out_dir/<rel_prefix>/<cell_px>/<s:03d>-<digest>.jpg`, named by the first 16 hex digits of its content's
     digest: a sheet whose file is already there with that content is not written again, and no file an

@@ -1,14 +1,14 @@
 """The in-memory core: features and a recipe → layouts, with no files involved.
 
 `lay_out(features, recipe, params)` makes, for every layout of the recipe in order: its feature matrix
-(embed/combine.py), PCA → openTSNE, the map rotated/reflected (Procrustes) onto the layout before it so
+(embed/core/combine.py), PCA → openTSNE, the map rotated/reflected (Procrustes) onto the layout before it so
 that stepping through the layouts never flips the picture, the grid, the t-SNE state's display positions
-(embed/spread.py) and the metrics. A dial recipe (embed/recipe.py `dial`) first gets its stops spaced so
-that each step changes the picture about equally (embed/stops.py).
+(embed/core/spread.py) and the metrics. A dial recipe (embed/core/recipe.py `dial`) first gets its stops spaced so
+that each step changes the picture about equally (embed/core/stops.py).
 
-Given a kept map (embed/positions.py, the build's saved state), it continues it instead: old images keep
-their positions and (mostly) their cells, new ones are placed into the map (embed/place.py) and fitted
-into the grid (embed/repair.py), and the quadratic metrics use smaller samples.
+Given a kept map (embed/build/positions.py, the build's saved state), it continues it instead: old images keep
+their positions and (mostly) their cells, new ones are placed into the map (embed/core/place.py) and fitted
+into the grid (embed/core/repair.py), and the quadratic metrics use smaller samples.
 """
 
 from __future__ import annotations
@@ -19,20 +19,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from embed.colour_sort import polish_in_feature_space
-from embed.combine import recipe_matrix
-from embed.stops import neighbourhood_change, spaced_positions
-from embed.featureset import FeatureSet
-from embed.grid import assign_grid, fit_to_grid, grid_shape
-from embed.holes import interior_holes
-from embed.metrics import layout_metrics
+from embed.core.colour_sort import polish_in_feature_space
+from embed.core.combine import recipe_matrix
+from embed.core.stops import neighbourhood_change, spaced_positions
+from embed.core.featureset import FeatureSet
+from embed.core.grid import assign_grid, fit_to_grid, grid_shape
+from embed.core.holes import interior_holes
+from embed.core.metrics import layout_metrics
 from embed.options import LayoutParams
-from embed.place import place_new_points
-from embed.maps import KeptMap, MapLayout
-from embed.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe, dial
-from embed.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
-from embed.repair import keeps_grid, repair_grid
-from embed.spread import spread_layout
+from embed.core.place import place_new_points
+from embed.core.maps import KeptMap, MapLayout
+from embed.core.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe, dial
+from embed.core.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
+from embed.core.repair import keeps_grid, repair_grid
+from embed.core.spread import spread_layout
 from layoutfile import UserError
 
 INCREMENTAL_DPQ_POINTS = 1000     # metric samples of an incremental run (a cold run: metrics' defaults)
@@ -153,7 +153,7 @@ def lay_out(features: FeatureSet | np.ndarray, recipe: Recipe | None = None, par
 
 
 def _spaced(recipe: Recipe, features: FeatureSet, seed: int, kept: KeptMap | None) -> Recipe:
-    """A dial recipe with its stops where each step changes the picture about equally (embed/stops.py), or
+    """A dial recipe with its stops where each step changes the picture about equally (embed/core/stops.py), or
     where the kept map's run put them (an incremental run keeps its layouts' recipes)."""
     if kept is not None and kept.dial_positions is not None and len(kept.dial_positions) == recipe.dial_stops:
         positions = [float(p) for p in kept.dial_positions]

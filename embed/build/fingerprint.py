@@ -9,8 +9,8 @@ from pathlib import Path
 
 from embed import __version__
 from embed.options import COLOUR_BLOCKS, BuildOptions
-from embed.recipe import Recipe
-from embed.scan import ImageRecord
+from embed.core.recipe import Recipe
+from embed.build.scan import ImageRecord
 from layoutfile import LayoutFileError, check_sheets, read_layout
 
 

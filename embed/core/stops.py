@@ -1,8 +1,8 @@
 """The colour ⇄ objects dial: where its stops go, so that each step changes the picture about equally.
 
-A dial mixes the ingredients of its two ends (embed.recipe.mix): at position p every ingredient weighs
+A dial mixes the ingredients of its two ends (embed.core.recipe.mix): at position p every ingredient weighs
 (1 − p) · its weight at the colour end + p · its weight at the object end. The blocks are scaled
-independently (embed/combine.py), so the squared distance between two images at p is exactly
+independently (embed/core/combine.py), so the squared distance between two images at p is exactly
 (1 − p) · d²_colour + p · d²_objects. Evenly spaced p need not change the picture evenly: where one end's
 distances are much larger or more structured than the other's, most neighbourhoods turn over in a short
 stretch of p.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embed.metrics import squared_distances
+from embed.core.metrics import squared_distances
 
 NEIGHBOURS = 10        # k of the neighbourhoods compared
 SAMPLE = 1500          # images the neighbourhoods are measured on (fixed seed)

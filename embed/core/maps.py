@@ -1,5 +1,5 @@
 """A layout's map as the core keeps it between runs (`MapLayout`), and a saved map looked up for this run's
-images (`KeptMap`): what embed/layouts.py continues instead of starting again (embed/positions.py saves them)."""
+images (`KeptMap`): what embed/core/layouts.py continues instead of starting again (embed/build/positions.py saves them)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embed.reduce import Projection
+from embed.core.reduce import Projection
 
 
 @dataclass

@@ -6,12 +6,12 @@ An ingredient is one block of features per image:
 - `network`: the network's pooled features of the image blurred at level `blur` (0 = the original; with
   `--features lab` the 8×8 Lab grid takes the network's place).
 
-Each block is centred and scaled so that its summed column variance equals its `weight` (embed/combine.py),
+Each block is centred and scaled so that its summed column variance equals its `weight` (embed/core/combine.py),
 so the weights say how much each ingredient counts, whatever its size. A layout may set its own t-SNE
 perplexity, and `colour_polish`: its cold grid is then FLAS-sorted by the images' mean colours, anchored to the
-t-SNE cells with a radius of that share of the grid's longer side (embed/colour_sort.py; the default blur
+t-SNE cells with a radius of that share of the grid's longer side (embed/core/colour_sort.py; the default blur
 layout: 0.75, docs/features.md). A recipe is an ordered list of layouts, colour first: each layout's map is aligned onto the
-one before it. Recipes come from TOML files (`load_recipe`), from the presets shipped in embed/recipes/,
+one before it. Recipes come from TOML files (`load_recipe`), from the presets shipped in embed/core/recipes/,
 or from `dial` (N stops between a recipe's first and last layout).
 """
 
@@ -83,7 +83,7 @@ class Recipe:
     layouts: tuple[LayoutRecipe, ...]
     name: str = "custom"
     dial_positions: tuple[float, ...] = ()   # a dial's stops: each one's mix from the first (0) to the last (1)
-    dial_stops: int = 0                      # > 0: a dial whose stops the core still has to space (embed/stops.py)
+    dial_stops: int = 0                      # > 0: a dial whose stops the core still has to space (embed/core/stops.py)
 
     @property
     def names(self) -> list[str]:
@@ -138,9 +138,9 @@ def mix(first: LayoutRecipe, last: LayoutRecipe, position: float, name: str, lab
 
 def dial(stops: int, ends: Recipe | None = None, positions: list[float] | None = None) -> Recipe:
     """`stops` layouts from `ends`' first layout (pure colour in the default) to its last (objects), mixing
-    their ingredients (`mix`) at `positions` from 0 to 1. Without positions, the core (embed/layouts.py)
+    their ingredients (`mix`) at `positions` from 0 to 1. Without positions, the core (embed/core/layouts.py)
     places them once it has the features, so that each step changes the picture about equally
-    (embed/stops.py); until then they are evenly spaced. The end stops keep their names; those between are
+    (embed/core/stops.py); until then they are evenly spaced. The end stops keep their names; those between are
     stop-2 …"""
     ends = ends or default_recipe()
     if not 2 <= stops <= MAX_LAYOUTS:
@@ -166,7 +166,7 @@ def dial(stops: int, ends: Recipe | None = None, positions: list[float] | None =
 
 
 def preset_names() -> list[str]:
-    """The recipes shipped in embed/recipes/ (FILE.toml → FILE)."""
+    """The recipes shipped in embed/core/recipes/ (FILE.toml → FILE)."""
     return sorted(path.stem for path in PRESETS.glob("*.toml"))
 
 

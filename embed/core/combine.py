@@ -1,19 +1,19 @@
-"""A layout's feature matrix from its recipe (embed/recipe.py): each ingredient's block, weighted, side by side.
+"""A layout's feature matrix from its recipe (embed/core/recipe.py): each ingredient's block, weighted, side by side.
 
 Every block is centred and scaled so that its summed column variance equals its weight: without this, a
 block's influence would depend on how many dimensions it has and on the scale of its values. Columns are
 not z-scored one by one: colour blocks keep Lab units (so distances stay ΔE), and a network's features
 keep their own geometry after their rows are scaled to unit length (which groups objects better than
 z-scoring, docs/features.md). Because the blocks are independent, the squared distance between two images
-in a mix of two recipes is the same mix of their squared distances in each (embed/stops.py uses this).
+in a mix of two recipes is the same mix of their squared distances in each (embed/core/stops.py uses this).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from embed.featureset import FeatureSet
-from embed.recipe import LayoutRecipe
+from embed.core.featureset import FeatureSet
+from embed.core.recipe import LayoutRecipe
 
 
 def scaled_block(block: np.ndarray, weight: float, unit_rows: bool = False) -> np.ndarray:

@@ -2,7 +2,7 @@
 is left inside the picture.
 
 - **Room left** (cols × rows ≥ images): the new images take the free cells that lie before the grid's
-  tail (embed/holes.py: the end of the last row stays the only empty part), from one exact assignment
+  tail (embed/core/holes.py: the end of the last row stays the only empty part), from one exact assignment
   minimising the total number of cells between each new image's target (its t-SNE position stretched
   onto the grid) and its free cell, over the FREE_CANDIDATES free cells nearest each. A cold grid has no
   other free cells than its tail, so these are the cells just after the last image. Then each new image
@@ -14,7 +14,7 @@ is left inside the picture.
   rows at the new images' quantiles: old images shift by the lines inserted before them and keep their
   order. Then the room case runs.
 - **No holes.** Last, the empty cells left inside the picture (freed by removed images, or the part of the
-  inserted lines no new image took) slide to the end of the last row (embed.holes.close_holes): the images
+  inserted lines no new image took) slide to the end of the last row (embed.core.holes.close_holes): the images
   between shift by one cell each. A hole that could not be moved is counted (`interior_holes`, a metric of
   the layout) and a cold run (`--fresh`) removes it.
 """
@@ -28,8 +28,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
-from embed.grid import grid_shape
-from embed.holes import close_holes, tail_mask
+from embed.core.grid import grid_shape
+from embed.core.holes import close_holes, tail_mask
 
 MAX_SPARE = 0.10        # a kept grid with more spare cells than this (images removed) is solved afresh
 FREE_CANDIDATES = 32    # free cells considered per new image in the assignment
@@ -96,7 +96,7 @@ def _fill(old_cells: np.ndarray, new_targets: np.ndarray, cols: int, rows: int) 
 
 def _free_cells(occupant: np.ndarray, n: int) -> np.ndarray:
     """The free cells new images may take in a grid that will hold `n` images: those outside its tail
-    (embed.holes), then, if they are too few, the tail's first free cells in reading order."""
+    (embed.core.holes), then, if they are too few, the tail's first free cells in reading order."""
     cols, rows = occupant.shape
     free = occupant < 0
     outside = np.argwhere(free & ~tail_mask(n, cols, rows))

@@ -1,8 +1,8 @@
-"""The in-memory core's input: per-image features that recipes draw their ingredients from (embed/recipe.py).
+"""The in-memory core's input: per-image features that recipes draw their ingredients from (embed/core/recipe.py).
 
 A `FeatureSet` holds, for N images, the network's features of each blur level and the colour blocks of each
 blur level, plus what layouts are measured by (mean Lab colours, labels). The build fills one from its
-cache (embed/extract.py); a notebook can make one from its own arrays (`FeatureSet.from_matrix`).
+cache (embed/build/extract.py); a notebook can make one from its own arrays (`FeatureSet.from_matrix`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from embed.options import COLOUR_BLOCKS, UNIT_ROW_KINDS
-from embed.recipe import Ingredient, Recipe
+from embed.core.recipe import Ingredient, Recipe
 
 
 @dataclass

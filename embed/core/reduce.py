@@ -20,7 +20,7 @@ _EARLY_ITER, _MAIN_ITER = 250, 500  # openTSNE's defaults, spelled out for the p
 @dataclass(frozen=True)
 class Projection:
     """The map from a layout's feature rows to its t-SNE input: centre, then PCA (kept between runs, so
-    that a later run puts new images into the space of the saved map; embed/place.py)."""
+    that a later run puts new images into the space of the saved map; embed/core/place.py)."""
 
     mean: np.ndarray                # (D,) float32
     components: np.ndarray | None   # (dims, D) float32; None: no PCA (D <= dims)
@@ -78,7 +78,7 @@ def reduce_to_2d(
 
     Columns are standardised and reduced by PCA to `pca_dims` (`Projection`), then embedded by `tsne_2d`.
     `standardise=False` keeps the columns' scales (for features already weighted block by block, see
-    embed/combine.py); they are still centred.
+    embed/core/combine.py); they are still centred.
     """
     projection = Projection.fit(features, pca_dims=pca_dims, seed=seed, standardise=standardise)
     return tsne_2d(projection.apply(features), perplexity=perplexity, seed=seed, n_jobs=n_jobs, progress=progress)

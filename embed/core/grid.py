@@ -3,14 +3,14 @@
 Methods (see docs/benchmarks.md, "## Grid", for the measurements behind the choices):
 - ``lap``: exact linear assignment minimising the total squared displacement (lapjv on integer-scaled
   costs; N² memory, about N^2.7 time: a few thousand points).
-- ``fast``: balanced tiles of 64 cells solved exactly, then a FLAS polish (embed/fastgrid.py); 100k points
+- ``fast``: balanced tiles of 64 cells solved exactly, then a FLAS polish (embed/core/fastgrid.py); 100k points
   in a few CPU seconds, DPQ16 within 2 % of ``lap`` at 4k and above ``tiles`` and ``rasterfairy``.
 - ``tiles``: the previous scalable method, kept for comparison: tiles of 256 cells and exact passes over
-  windows straddling the tile borders (embed/fastgrid.py, without the polish).
+  windows straddling the tile borders (embed/core/fastgrid.py, without the polish).
 - ``rasterfairy``: Mario Klingemann's RasterFairy (rasterfairy-py3), a fast recursive slicing.
 - ``auto``: ``lap`` up to `LAP_MAX_POINTS`, ``fast`` above.
 
-Empty cells (cols × rows − N of them) lie only at the end of the last row (embed/holes.py): ``lap`` assigns
+Empty cells (cols × rows − N of them) lie only at the end of the last row (embed/core/holes.py): ``lap`` assigns
 the points to the other cells; the other methods' empty cells are slid there afterwards (`close_holes`).
 """
 
@@ -21,8 +21,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from embed.fastgrid import SEAM_PASSES, assign_tiled, lap_cells
-from embed.holes import close_holes, tail_mask
+from embed.core.fastgrid import SEAM_PASSES, assign_tiled, lap_cells
+from embed.core.holes import close_holes, tail_mask
 from layoutfile import UserError
 
 METHODS = ("auto", "lap", "fast", "tiles", "rasterfairy")

@@ -1,0 +1,1 @@
+"""embed.core: the in-memory core: features and a recipe → layouts (no files)."""

@@ -1,0 +1,1 @@
+"""embed.network: feature networks: the packaged EfficientNet-Lites, torchvision models, the ONNX Runtime engine."""
