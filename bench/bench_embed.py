@@ -14,7 +14,7 @@ workers; forked workers share pages, which PSS splits between them instead of co
 
 Synthetic part (per N): no images; N × `--dims` float32 feature vectors (clustered and non-negative like
 pooled CNN activations), one blur level's colour blocks and random Lab colours, then the stages that
-follow feature extraction as `run_build` calls them — layout_features, compute_layouts (t-SNE +
+follow feature extraction as `run_build` calls them — the feature set, lay_out (t-SNE +
 Procrustes, grid, metrics), write_atlases (optional, from thumbnails cycled over 2,000 synthetic ones)
 and the layout JSON — timed with per-stage peak RSS, in one subprocess.
 """
@@ -211,9 +211,9 @@ class CycledThumbs:
 def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: Path, seed: int = 0) -> None:
     """Post-feature stages of run_build on synthetic features; per-stage seconds and peak RSS as JSON."""
     from embed import __version__
-    from embed.core.combine import layout_features
-    from embed.core.layouts import compute_layouts
-    from embed.options import BuildOptions
+    from embed.core.featureset import FeatureSet
+    from embed.core.layouts import lay_out
+    from embed.options import LayoutParams
     from embed.build.thumbs import write_atlases
     from layoutfile import build_layout, write_layout
 
@@ -231,7 +231,7 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
         stages[name] = {"seconds": time.perf_counter() - tick, "peak_rss": sampler.stage_peak_rss}
         print(f"{name}: {stages[name]['seconds']:.1f} s, peak RSS {sampler.stage_peak_rss / MiB:.0f} MiB", flush=True)
 
-    options = BuildOptions(images=out_dir, seed=seed, quiet=True)
+    params = LayoutParams(seed=seed, progress=False)
     with stage("synthetic features (not a pipeline stage)"):
         features, blocks, colours = synthetic_features(n, dims, seed)
     if atlas:
@@ -244,19 +244,20 @@ def child_synthetic(result_path: Path, n: int, dims: int, atlas: bool, out_dir: 
         levels = [{"cell_px": c, "sheet_px": 64 * c, "files": [f"synthetic_atlas/{c}/{s:03d}.jpg" for s in range(n_sheets)]}
                   for c in (32, 128)]
         sheets, cells = np.arange(n) // per_sheet, np.arange(n) % per_sheet
-    with stage("layout_features"):
-        layout = layout_features(features, blocks, "cnn")
-    layouts, (cols, rows) = compute_layouts(layout, colours, None, options, None, stage)
+    with stage("feature set"):
+        feature_set = FeatureSet({0.0: features}, blocks, colours)
+    layouts = lay_out(feature_set, None, params, stage=stage)
+    cols, rows = layouts.cols, layouts.rows
     with stage("write (layout JSON)"):
         images = [{"id": f"{i:040x}", "path": f"{i // 1000:03d}/gen_{i:06d}.jpg", "width": 256, "height": 192,
                    "atlas_sheet": int(s), "atlas_cell": int(c)} for i, (s, c) in enumerate(zip(sheets, cells))]
         doc = build_layout(generator_version=__version__, params={"synthetic": True}, atlas_levels=levels,
                            images=images, cols=cols, rows=rows,
-                           layouts={name: lay.contract_entry() for name, lay in layouts.items()}, skipped=[])
+                           layouts={lay.name: lay.contract_entry() for lay in layouts}, skipped=[])
         write_layout(out_dir / "synthetic.json", doc)
     sampler.stop()
     result = {"n": n, "dims": dims, "stages": stages, "maxrss": maxrss_bytes(),
-              "metrics": {name: lay.metrics for name, lay in layouts.items()}}
+              "metrics": {lay.name: lay.metrics for lay in layouts}}
     result_path.write_text(json.dumps(result))
 
 

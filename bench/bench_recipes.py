@@ -5,7 +5,7 @@ layout groups categories, and how many network passes each recipe costs.
 
 Labels are the images' top-level sub-folders, or a tab-separated table (`--labels`: a header, then the
 path relative to FOLDER and a 'category' column). Per recipe, both layouts are made exactly as `run_build`
-makes them (embed.core.layouts.compute_layouts: t-SNE with the default options, Procrustes, grid, metrics) and
+makes them (embed.core.layouts.lay_out: t-SNE with the default options, Procrustes, grid, metrics) and
 the table shows colour_ratio (lower = smoother) and category_ratio (higher = categories grouped) of each.
 Network passes are counted per image in 224-px equivalents (a 112-px pass is 0.25).
 
@@ -23,7 +23,6 @@ Features are cached under `--cache` (default out/bench_recipes/<folder name>/), 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -32,13 +31,13 @@ import numpy as np
 import torch
 
 from embed.decode.blur import blur_square
-from embed.core.combine import layout_features
 from embed.build.extract import Extracted, extract
-from embed.core.grid import grid_shape
 from embed.build.labels import folder_labels, table_labels
-from embed.core.layouts import compute_layouts
+from embed.core.featureset import FeatureSet
+from embed.core.layouts import lay_out
+from embed.core.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe
 from embed.network.models import LAB_GRID, cnn_model, lab_grid
-from embed.options import DEFAULT_MODEL, BuildOptions, ExtractOptions
+from embed.options import DEFAULT_MODEL, ExtractOptions, LayoutParams
 from embed.build.scan import open_image, scan_folder
 from embed.build.thumbs import square_thumbnail, thumb_source_side
 
@@ -102,22 +101,27 @@ def legacy_layout_features(levels: dict[float, np.ndarray]) -> dict[str, np.ndar
                                        + [zscored_block(levels[r], 1 / len(blurred)) for r in blurred], axis=1)}
 
 
+# The old recipe's two matrices, laid out as they are: each one a "network" block of its own (scaling a whole
+# matrix uniformly changes no t-SNE neighbourhood).
+PRESCALED = Recipe((LayoutRecipe("blur", "blur", (Ingredient("network", 0.0),)),
+                    LayoutRecipe("combined", "combined", (Ingredient("network", 1.0),))), name="legacy")
+
+
 def measure(row: str, records, labels: list[str], cache: Path) -> dict:
     """Both layouts of one recipe, as run_build makes them; their metrics, the passes and the seconds taken."""
     start = time.perf_counter()
     base = shipped_features(records, cache, LEGACY.get(row, row))
     if row in LEGACY:
         matrices = legacy_layout_features({0.0: base.features, **legacy_level_features(records, cache, row)})
-        passes = 0.0 if row == "legacy-lab" else LEGACY_PASSES
+        features = FeatureSet({0.0: matrices["blur"], 1.0: matrices["combined"]}, {}, base.colours, labels, "matrix")
+        recipe, passes = PRESCALED, 0.0 if row == "legacy-lab" else LEGACY_PASSES
     else:
-        matrices = layout_features(base.features, base.colour_blocks, SHIPPED[row][0])
-        passes = 0.0 if row == "lab" else 1.0
+        features = FeatureSet({0.0: base.features}, base.colour_blocks, base.colours, labels, SHIPPED[row][0])
+        recipe, passes = default_recipe(), 0.0 if row == "lab" else 1.0
     assert [rec.id for rec in base.records] == [rec.id for rec in records], "an image failed to decode"
-    cols, grid_rows = grid_shape(len(records), BuildOptions.aspect)
-    layouts = compute_layouts(matrices, base.colours, labels, cols, grid_rows, BuildOptions(images=Path("."),
-                              quiet=True), None, lambda name: contextlib.nullcontext())
+    layouts = lay_out(features, recipe, LayoutParams(progress=False))
     return {"row": row, "passes": passes, "seconds": time.perf_counter() - start,
-            **{f"{name}_{key}": layouts[name].metrics[key] for name in layouts
+            **{f"{layout.name}_{key}": layout.metrics[key] for layout in layouts
                for key in ("colour_ratio", "category_ratio")}}
 
 
