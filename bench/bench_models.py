@@ -14,7 +14,7 @@ Both with `--threads` intra-op threads; every round runs every model and engine 
 changes hit all alike); img/s per round, then the median and the range.
 
 Quality (per folder, model and seed), from the real pipeline: `python -m embed FOLDER -o
-OUT/<folder>_<model>_s<seed>.json --model M --cache OUT/cache/<folder> --seed S` in a subprocess; from its JSON,
+OUT/<folder>_<model>_s<seed>.json --model M --cache OUT/cache/<folder> --seed S --fresh` in a subprocess; from its JSON,
 the combined layout's category_ratio and the blur layout's colour_ratio (with several `--seeds`: the mean and
 the range); from the first seed's stdout, decode+features seconds (img/s when it computed every image); and
 the 10-NN same-label agreement of the pooled features (cosine; mean over images of the share of the 10
@@ -140,7 +140,7 @@ def quality(folder: Path, name: str, out: Path, seed: int) -> dict:
     output = out / f"{folder.name}_{name}_s{seed}.json"
     cache = out / "cache" / folder.name
     command = [sys.executable, "-m", "embed", str(folder), "-o", str(output), "--model", name, "--cache", str(cache),
-               "--seed", str(seed)]
+               "--seed", str(seed), "--fresh"]   # from scratch, also where an earlier run left this output
     start = time.perf_counter()
     run = subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=os.environ)
     wall = time.perf_counter() - start
