@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from embed import __version__
-from embed.build.document import skipped_entries
+from embed.build.document import skipped_entries, source_params
 from embed.build.extract import extract
 from embed.core.featureset import FeatureSet
 from embed.core.layouts import LayoutSet
@@ -105,8 +105,7 @@ def write_layout_file(path: str | os.PathLike, collection: Collection, layouts: 
     output = Path(path).resolve()
     if output.suffix.lower() != ".json":
         raise UserError(f"{output}: the output must be a .json file")
-    params = {"source": Path(os.path.relpath(collection.folder, output.parent)).as_posix(),
-              "model": collection.model, "weights": collection.weights_tag, "recipe": layouts.recipe.name,
+    params = {**source_params(collection.folder, output), "model": collection.model, "weights": collection.weights_tag, "recipe": layouts.recipe.name,
               "written_by": f"embed.api {__version__}"}
     with build_lock(output):
         _, current = layout_on_disk(output)

@@ -13,13 +13,18 @@ from embed.build.scan import ImageRecord, Skipped
 from layoutfile.trust import SIGNATURE_KEY, sign_source
 
 
+def source_params(source: Path, output: Path) -> dict:
+    """`params.source` for a layout file written to `output` (relative to its folder: move both together),
+    signed with this user's key, so that this user's readers trust it (layoutfile/trust.py)."""
+    relative = Path(os.path.relpath(source, output.parent)).as_posix()
+    signature = sign_source(relative)
+    return {"source": relative, **({SIGNATURE_KEY: signature} if signature else {})}
+
+
 def layout_params(options: BuildOptions, plan: BuildPlan, weights_tag: str, fingerprint: str) -> dict:
-    """The layout file's `params`: how it was made, in the contract's names and order. The source is signed
-    with this user's key, so that this user's readers trust it (layoutfile/trust.py)."""
-    source = Path(os.path.relpath(plan.source, plan.output.parent)).as_posix()   # relative: move both together
-    signature = sign_source(source)
+    """The layout file's `params`: how it was made, in the contract's names and order (source_params first)."""
     return {
-        "source": source, **({SIGNATURE_KEY: signature} if signature else {}),
+        **source_params(plan.source, plan.output),
         "features": options.features, "model": options.model if options.features == "cnn" else None,
         "weights": weights_tag, "recipe": plan.recipe.name, "blur_radii": list(plan.recipe.levels("colour")),
         "perplexity": options.perplexity, "seed": options.seed, "pca_dims": options.pca_dims,
