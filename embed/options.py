@@ -138,12 +138,13 @@ class BuildOptions:
         return LayoutParams(perplexity=self.perplexity, seed=self.seed, pca_dims=self.pca_dims, grid=self.grid,
                             aspect=self.aspect, progress=self.progress)
 
-    def extract_options(self, colour_levels: tuple[float, ...],
+    def extract_options(self, colour_levels: tuple[float, ...] | None = None,
                         network_levels: tuple[float, ...] = (0.0,)) -> ExtractOptions:
-        """How this build makes its features: colour blocks at `colour_levels` and network features at
-        `network_levels` (the recipe's), thumbnails as large as the largest atlas cell."""
+        """How this build makes its features: colour blocks at `colour_levels` (default: the --blur levels) and
+        network features at `network_levels` (the recipe's), thumbnails as large as the largest atlas cell."""
         return ExtractOptions(kind=self.features, model=self.model, weights=self.weights, seed=self.seed,
-                              blur_radii=colour_levels, network_levels=network_levels,
+                              blur_radii=tuple(self.blur_levels) if colour_levels is None else colour_levels,
+                              network_levels=network_levels,
                               thumb_size=max(self.atlas_cells), fit=self.fit, trim_borders=self.trim_borders,
                               device=self.device, batch_size=self.batch_size, workers=self.workers,
                               image_path=self.image_path, engine=self.engine, progress=self.progress)
