@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from layoutfile import printable, read_layout
+from layoutfile import describe_recipe, printable, read_layout
 
 MAX_VALUE_CHARS = 200   # a longer parameter or metric value is cut short
 
@@ -29,24 +29,13 @@ def describe_layout(path: Path) -> str:
         if "tsne_image_size" in layout:
             display += f"; t-SNE image side {layout['tsne_image_size']:.3g} cells"
         lines.append(f"layout {name} ({layout.get('label', name)}): {metrics or 'no metrics'}{display}")
-        if isinstance(layout.get("recipe"), dict):
-            lines.append(f"  recipe: {recipe_line(layout['recipe'])}")
+        if layout.get("recipe") is not None:
+            lines.append(f"  recipe: {describe_recipe(layout['recipe'])}")
     for item in doc["skipped"][:10]:
         lines.append(f"skipped: {item['path']}: {item['reason']}")
     if len(doc["skipped"]) > 10:
         lines.append(f"skipped: … and {len(doc['skipped']) - 10} more")
     return "\n".join(printable(line) for line in lines)
-
-
-def recipe_line(recipe: dict) -> str:
-    """A layout's recorded recipe in one line, e.g. 'network@0 ×1, colour@8 1×1 ×0.05; perplexity 30'."""
-    parts = []
-    for item in recipe.get("ingredients", []) if isinstance(recipe.get("ingredients"), list) else []:
-        if isinstance(item, dict):
-            grid = f" {item['grid']}×{item['grid']}" if "grid" in item else ""
-            parts.append(f"{item.get('kind', '?')}@{_short(item.get('blur', 0))}{grid} ×{_short(item.get('weight', '?'))}")
-    line = ", ".join(parts) or "no ingredients"
-    return line + (f"; perplexity {_short(recipe['perplexity'])}" if "perplexity" in recipe else "")
 
 
 def _short(value: object) -> str:

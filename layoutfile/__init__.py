@@ -12,6 +12,7 @@ embed writes layout files, the sketches read them; both import this package, and
 - regular:   open only regular files (never a FIFO or device)
 - jsonfile:  read a JSON file the user named, every failure as one line
 - printable: text from files made safe to print
+- recipe_text: a layout's recorded recipe in one line
 """
 
 from layoutfile.atomic import atomic_path, remove_stale_temp_files, write_bytes_atomic, write_text_atomic
@@ -22,12 +23,14 @@ from layoutfile.jsonfile import read_json_file
 from layoutfile.names import FORMAT, LAYOUTS, STATES, VERSION, layout_names, toggle
 from layoutfile.paths import atlas_paths, confined, image_path
 from layoutfile.printable import printable
+from layoutfile.recipe_text import describe_recipe
 from layoutfile.regular import NotRegularFileError, open_regular
 from layoutfile.sheets import check_sheets, digest_bytes, file_digest
 from layoutfile.validate import validate_layout
 
 __all__ = ["FORMAT", "LAYOUTS", "STATES", "VERSION", "LayoutFileError", "NotRegularFileError", "UserError",
            "WriteError", "atlas_paths", "atomic_path", "build_layout", "cell_origin", "check_sheets", "confined",
+           "describe_recipe",
            "digest_bytes", "display_arrays", "file_digest", "fit_into_box", "image_path", "layout_arrays", "layout_names",
            "open_regular", "printable",
            "read_json_file", "read_layout", "remove_stale_temp_files", "toggle", "tsne_world", "validate_layout",

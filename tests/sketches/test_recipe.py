@@ -1,6 +1,7 @@
 """The help overlay's one-line reading of a layout: name, label and recipe, whatever keys the recipe has."""
 
-from sketches.lib.recipe import MAX_CHARS, describe_recipe, layout_line
+from layoutfile import describe_recipe
+from sketches.lib.recipe import MAX_CHARS, layout_line
 
 RECIPE = {"ingredients": [{"kind": "colour", "blur": 8, "weight": 1.0}, {"kind": "network", "blur": 0, "weight": 0.5}],
           "perplexity": 30}
