@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from embed.options import ENGINES, FEATURE_KINDS, IMAGE_PATHS, BuildOptions
-from embed.core.recipe import preset_names
+from embed.core.recipe import MAX_LAYOUTS, preset_names
 from layoutfile import UserError, printable
 
 SUBCOMMANDS = ("build", "info", "poster")
@@ -163,7 +163,7 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     layout.add_argument("--recipe", default=default.recipe, metavar="NAME|FILE.toml",
                         help="what the layouts are made of: a preset (" + ", ".join(preset_names()) + ") or a TOML "
                              "recipe file (docs/features.md, 'Recipes'); default: blur and combined at the --blur levels")
-    layout.add_argument("--stops", type=bounded(int, 2, 16), default=default.stops, metavar="N",
+    layout.add_argument("--stops", type=bounded(int, 2, MAX_LAYOUTS), default=default.stops, metavar="N",
                         help="a dial of N layouts from the recipe's first (colour) to its last (objects) layout, "
                              "spaced so that each step changes the picture about equally; 2 gives the ends alone")
     layout.add_argument("--perplexity", type=bounded(float, 0, above=True), default=default.perplexity,

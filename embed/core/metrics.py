@@ -45,7 +45,7 @@ def neighbour_colour_distance(grid: np.ndarray, colours: np.ndarray) -> float:
 def mean_pairwise_distance(colours: np.ndarray, *, max_points: int = 4000, seed: int = 0) -> float:
     """Mean CIE76 ΔE between two different images: a random arrangement's expected neighbour ΔE (over at
     most `max_points` fixed-seed random images; 0.0 for fewer than two)."""
-    x = np.asarray(colours, dtype=np.float64)[_sample(len(colours), max_points, seed)]
+    x = np.asarray(colours, dtype=np.float64)[sample_indices(len(colours), max_points, seed)]
     n = len(x)
     if n < 2:
         return 0.0
@@ -79,7 +79,7 @@ def _chunks(n_rows: int, n_cols: int):
         yield slice(start, min(start + step, n_rows))
 
 
-def _sample(n: int, size: int, seed: int) -> np.ndarray:
+def sample_indices(n: int, size: int, seed: int) -> np.ndarray:
     """Sorted indices of a fixed-seed random subset of `size` out of `n` (all of them when size >= n)."""
     if size >= n:
         return np.arange(n)
@@ -99,7 +99,7 @@ def knn_preservation(
     k = min(k, n - 1)
     if k < 1:
         return 1.0
-    queries = _sample(n, max_queries, seed)
+    queries = sample_indices(n, max_queries, seed)
     feat_sq = np.einsum("ij,ij->i", features, features)
     pos_sq = np.einsum("ij,ij->i", positions, positions)
     kept = 0
@@ -129,7 +129,7 @@ def dpq(
     neighbours, near 0 for a random arrangement. Same definition as `vc_flas.metrics.
     distance_preservation_quality`, generalised from grids to any 2-D positions (layout ties broken by
     feature distance); computed on at most `max_points` fixed-seed random points (O(n²) time)."""
-    keep = _sample(len(features), max_points, seed)
+    keep = sample_indices(len(features), max_points, seed)
     x = np.asarray(features, dtype=np.float64)[keep]
     y = np.asarray(positions, dtype=np.float64)[keep]
     n = len(x)

@@ -26,10 +26,10 @@ from pathlib import Path
 from embed.options import COLOUR_BLOCKS
 from layoutfile import UserError
 from layoutfile.names import NAME_PATTERN
+from layoutfile.validate import MAX_LAYOUTS   # a recipe makes as many layouts as a layout file holds
 
 KINDS = ("colour", "network")
 PRESETS = Path(__file__).resolve().parent / "recipes"
-MAX_LAYOUTS = 16          # as many as a layout file holds
 MAX_BLUR = 224.0          # a blur level above the reference side blurs every image to its mean colour
 MAX_POLISH = 4.0          # colour_polish: beyond a few grid sides the anchor no longer matters
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embed.core.metrics import squared_distances
+from embed.core.metrics import sample_indices, squared_distances
 
 NEIGHBOURS = 10        # k of the neighbourhoods compared
 SAMPLE = 1500          # images the neighbourhoods are measured on (fixed seed)
@@ -34,7 +34,7 @@ def spaced_positions(colour_end: np.ndarray, object_end: np.ndarray, stops: int,
     n = len(colour_end)
     if stops < 2:
         raise ValueError("a dial has at least two stops")
-    pick = np.sort(np.random.default_rng(seed).choice(n, size=min(n, sample), replace=False))
+    pick = sample_indices(n, sample, seed)
     k = min(k, len(pick) - 1)
     if k < 1 or stops == 2:
         return list(np.linspace(0.0, 1.0, stops))
@@ -80,8 +80,7 @@ def neighbourhood_change(a: np.ndarray, b: np.ndarray, *, k: int = NEIGHBOURS, s
     """How much two arrangements of the same images differ: the mean share of each image's k nearest
     neighbours (among a fixed sample) in `a` that are not among its k nearest in `b` (0 = same
     neighbourhoods, about 1 = unrelated). Used on t-SNE maps to report each dial step's change."""
-    n = len(a)
-    pick = np.sort(np.random.default_rng(seed).choice(n, size=min(n, sample), replace=False))
+    pick = sample_indices(len(a), sample, seed)
     k = min(k, len(pick) - 1)
     if k < 1:
         return 0.0
