@@ -33,7 +33,7 @@ from embed.core.recipe import Recipe, default_recipe
 from embed.build.scan import ImageRecord, scan_folder
 from embed.build.sweep import layout_on_disk
 from embed.build.thumbs import atlas_order
-from layoutfile import UserError, display_arrays, tsne_world
+from layoutfile import UserError, tsne_world
 
 __all__ = ["Collection", "extract_features", "poster", "write_layout_file"]
 
