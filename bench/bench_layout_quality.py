@@ -2,9 +2,11 @@
 colour sort of the same images on the same grid, the grid's interior holes and the mean flight length.
 
     nice .venv/bin/python bench/bench_layout_quality.py FOLDER [--labels TSV] [--cache DIR] [--recipe NAME|FILE]
+                                                          [--seeds 0 1 2]
 
 The layouts are made exactly as `run_build` makes a cold build's (embed.core.layouts.lay_out, default options and
-recipe unless --recipe). Columns:
+recipe unless --recipe), once per seed; with several seeds each cell is the mean and, in brackets, the range.
+Columns:
 - colour: colour_ratio (mean ΔE of 4-neighbours' mean Lab colours ÷ random; lower = smoother);
 - vs FLAS: that ÷ the colour ratio of the reference, FLAS (vc-flas) sorting the images' mean Lab colours
   directly on the same cols × rows grid, its empty cells at the grid's end (the target is ≤ 1.15);
@@ -20,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +63,7 @@ def main() -> None:
     parser.add_argument("--labels", type=Path, help="tab-separated labels: path relative to FOLDER, category")
     parser.add_argument("--cache", type=Path, help="feature cache (default out/bench_layout_quality/<folder name>)")
     parser.add_argument("--recipe", default="default", help="a preset name or a recipe TOML file (default: default)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="layout seeds (default 0)")
     args = parser.parse_args()
     recipe = load_recipe(args.recipe)
     cache = args.cache or Path("out/bench_layout_quality") / args.folder.resolve().name
@@ -72,30 +77,42 @@ def main() -> None:
         parser.error(f"{args.folder}: no labels (the images need two or more sub-folders, or use --labels)")
     features = feature_set(extracted, options.features)
     features.labels = labels
-    start = time.perf_counter()
-    layouts = lay_out(features, recipe, options.layout_params())
-    cols, rows = layouts.cols, layouts.rows
-    layout_seconds = time.perf_counter() - start
     colours = extracted.colours
     random = mean_pairwise_distance(colours)
+    rows_by_layout: dict[str, list[tuple[float, float, float, int, float]]] = {}
+    start = time.perf_counter()
+    for seed in args.seeds:
+        layouts = lay_out(features, recipe, replace(options.layout_params(), seed=seed))
+        cols, rows = layouts.cols, layouts.rows
+        for layout in layouts:
+            grid = layout.grid
+            colour = neighbour_colour_distance(grid, colours) / random
+            rows_by_layout.setdefault(layout.name, []).append(
+                (colour, category_metrics(grid, labels)["category_ratio"], interior_holes(grid, cols, rows),
+                 flight_length(layout.display, grid, cols, rows)))
+    layout_seconds = (time.perf_counter() - start) / len(args.seeds)
     start = time.perf_counter()
     reference = flas_colour_sort(colours, cols, rows)
     flas_seconds = time.perf_counter() - start
     flas_ratio = neighbour_colour_distance(reference, colours) / random
-    print(f"{args.folder}: {len(colours)} images, {len(set(labels))} categories, grid {cols}×{rows}; "
-          f"layouts {layout_seconds:.0f} s, FLAS sort {flas_seconds:.1f} s; load average "
-          f"{' '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
+    print(f"{args.folder}: {len(colours)} images, {len(set(labels))} categories, grid {cols}×{rows}; seeds "
+          f"{' '.join(map(str, args.seeds))}; layouts {layout_seconds:.0f} s a seed, FLAS sort {flas_seconds:.1f} s; "
+          f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
     print("| layout | colour | vs FLAS | category | interior holes | flight, cells |")
     print("|---|---|---|---|---|---|")
-    for layout in layouts:
-        name, grid = layout.name, layout.grid
-        colour = neighbour_colour_distance(grid, colours) / random
-        print(f"| {name} | {colour:.3f} | {colour / flas_ratio:.2f}× | "
-              f"{category_metrics(grid, labels)['category_ratio']:.2f} | {interior_holes(grid, cols, rows)} | "
-              f"{flight_length(layout.display, grid, cols, rows):.2f} |")
+    for name, runs in rows_by_layout.items():
+        colour, category, holes, flight = zip(*runs)
+        vs_flas = [c / flas_ratio for c in colour]
+        print(f"| {name} | {spread(colour, 3)} | {spread(vs_flas, 2)}× | {spread(category, 2)} | {max(holes)} | "
+              f"{spread(flight, 2)} |")
     print(f"| FLAS colour sort | {flas_ratio:.3f} | 1.00× | {category_metrics(reference, labels)['category_ratio']:.2f} "
           f"| {interior_holes(reference, cols, rows)} | – |")
 
+
+def spread(values, digits: int) -> str:
+    """The mean of `values`, and their range in brackets when there are several."""
+    mean = f"{statistics.fmean(values):.{digits}f}"
+    return mean if len(values) == 1 else f"{mean} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 if __name__ == "__main__":
     main()
