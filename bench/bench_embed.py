@@ -15,7 +15,7 @@ workers; forked workers share pages, which PSS splits between them instead of co
 Synthetic part (per N): no images; N × `--dims` float32 feature vectors (clustered and non-negative like
 pooled CNN activations), one blur level's colour blocks and random Lab colours, then the stages that
 follow feature extraction as `run_build` calls them — the feature set, lay_out (t-SNE +
-Procrustes, grid, metrics), write_atlases (optional, from thumbnails cycled over 2,000 synthetic ones)
+orientation, grid, metrics), write_atlases (optional, from thumbnails cycled over 2,000 synthetic ones)
 and the layout JSON — timed with per-stage peak RSS, in one subprocess.
 """
 

@@ -5,7 +5,7 @@ layout groups categories, and how many network passes each recipe costs.
 
 Labels are the images' top-level sub-folders, or a tab-separated table (`--labels`: a header, then the
 path relative to FOLDER and a 'category' column). Per recipe, both layouts are made exactly as `run_build`
-makes them (embed.core.layouts.lay_out: t-SNE with the default options, Procrustes, grid, metrics) and
+makes them (embed.core.layouts.lay_out: t-SNE with the default options, orientation, grid, metrics) and
 the table shows colour_ratio (lower = smoother) and category_ratio (higher = categories grouped) of each.
 Network passes are counted per image in 224-px equivalents (a 112-px pass is 0.25).
 

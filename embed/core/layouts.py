@@ -1,8 +1,9 @@
 """The in-memory core: features and a recipe → layouts, with no files involved.
 
 `lay_out(features, recipe, params)` makes, for every layout of the recipe in order: its feature matrix
-(embed/core/combine.py), PCA → openTSNE, the map rotated/reflected (Procrustes) onto the layout before it so
-that stepping through the layouts never flips the picture, the grid, the t-SNE state's display positions
+(embed/core/combine.py), PCA → openTSNE, the map turned so that its longest spread lies along the grid's long
+side, whichever way round matches the layout before it (embed/core/reduce.py `principal_fit`: the grid stretches
+less, and stepping through the layouts never flips the picture), the grid, the t-SNE state's display positions
 (embed/core/spread.py) and the metrics. A dial recipe (embed/core/recipe.py `dial`) first gets its stops spaced so
 that each step changes the picture about equally (embed/core/stops.py).
 
@@ -30,7 +31,7 @@ from embed.options import LayoutParams
 from embed.core.place import place_new_points
 from embed.core.maps import KeptMap, MapLayout
 from embed.core.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe, dial
-from embed.core.reduce import Projection, normalise_unit, procrustes_fit, tsne_2d
+from embed.core.reduce import Projection, normalise_unit, principal_fit, tsne_2d
 from embed.core.repair import keeps_grid, repair_grid
 from embed.core.spread import spread_layout
 from layoutfile import UserError
@@ -170,7 +171,8 @@ def _fresh_map(features: np.ndarray, perplexity: float, params: LayoutParams,
     """A new t-SNE map of `features` (grid still to assign), aligned onto `align_to` if given."""
     projection = Projection.fit(features, pca_dims=params.pca_dims, seed=params.seed)
     xy = tsne_2d(projection.apply(features), perplexity=perplexity, seed=params.seed, progress=params.progress)
-    matrix, offset = (np.eye(2), np.zeros(2)) if align_to is None else procrustes_fit(xy, align_to.aligned())
+    matrix, offset = principal_fit(xy, None if align_to is None else align_to.aligned(),
+                                   long_axis=0 if params.aspect >= 1 else 1)
     aligned = xy @ matrix + offset
     return MapLayout(xy, np.empty((0, 2), dtype=np.int64), projection, matrix, offset,
                      np.stack([aligned.min(axis=0), aligned.max(axis=0)]))

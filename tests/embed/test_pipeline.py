@@ -146,7 +146,7 @@ def test_combined_layout_is_aligned_to_the_blur_layout(built):
     doc = read_layout(out)
     blur, _ = layout_arrays(doc, "blur")
     combined, _ = layout_arrays(doc, "combined")
-    # Procrustes alignment: the combined cloud is not a mirrored/rotated copy of the blur one
+    # turned to match: the combined cloud is not a mirrored/rotated copy of the blur one
     blur_c, comb_c = blur - blur.mean(0), combined - combined.mean(0)
     assert np.trace(blur_c.T @ comb_c) > 0
 

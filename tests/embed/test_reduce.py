@@ -1,12 +1,12 @@
 """Dimensionality reduction: clusters stay apart, runs are reproducible, tiny inputs work; normalising
-and Procrustes alignment of 2-D layouts."""
+and turning 2-D layouts along the grid (principal_fit)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from embed.core.reduce import Projection, normalise_unit, procrustes_align, procrustes_fit, reduce_to_2d
+from embed.core.reduce import Projection, normalise_unit, principal_fit, reduce_to_2d
 
 
 def clustered_features(n: int, dim: int = 60, k: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -82,32 +82,50 @@ def test_normalise_unit_keeps_the_aspect_ratio_and_centres_the_short_side():
     assert np.array_equal(normalise_unit(np.full((4, 2), 3.0)), np.full((4, 2), 0.5))
 
 
-def test_procrustes_recovers_a_rotated_reflected_scaled_shifted_copy():
-    rng = np.random.default_rng(6)
-    target = rng.normal(size=(200, 2)) * [3.0, 1.0]
-    angle = 2.1
+def _turned(points: np.ndarray, angle: float) -> np.ndarray:
     rotate = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    moving = (target * [-1.0, 1.0]) @ rotate.T * 0.37 + [40.0, -7.0]
-    assert np.allclose(procrustes_align(moving, target), target)
+    return points @ rotate.T
 
 
-def test_procrustes_on_a_noisy_copy_lands_near_the_target():
+def test_principal_fit_lays_the_longest_spread_along_the_asked_axis():
+    rng = np.random.default_rng(6)
+    moving = _turned(rng.normal(size=(400, 2)) * [3.0, 1.0], 1.1) + [40.0, -7.0]   # long axis at 63°
+    for axis in (0, 1):
+        matrix, offset = principal_fit(moving, long_axis=axis)
+        turned = moving @ matrix + offset
+        assert np.allclose(matrix @ matrix.T, np.eye(2))                       # a turn, not a stretch
+        assert turned.std(axis=0)[axis] > 2.5 * turned.std(axis=0)[1 - axis]
+        assert np.allclose(turned.mean(axis=0), moving.mean(axis=0) @ matrix)  # unscaled, unmoved otherwise
+
+
+def test_principal_fit_without_a_target_takes_the_turn_nearest_the_points_as_they_are():
+    rng = np.random.default_rng(2)
+    already_along_x = rng.normal(size=(300, 2)) * [4.0, 1.0]
+    matrix, _ = principal_fit(already_along_x)
+    assert np.allclose(matrix, np.eye(2), atol=0.05)
+
+
+def test_principal_fit_matches_a_target_that_lies_along_the_same_axis():
     rng = np.random.default_rng(7)
-    target = rng.normal(size=(300, 2))
-    moving = target[:, ::-1] * 5 + rng.normal(0, 0.05, (300, 2))  # swapped axes = reflection
-    aligned = procrustes_align(moving, target)
-    assert np.abs(aligned - target).mean() < 0.05
+    target = rng.normal(size=(300, 2)) * [3.0, 1.0]
+    for angle, mirror in [(2.1, 1.0), (0.4, -1.0), (np.pi, 1.0)]:
+        moving = _turned(target * [mirror, 1.0], angle) * 0.37 + [5.0, 9.0] + rng.normal(0, 0.01, (300, 2))
+        matrix, offset = principal_fit(moving, target)
+        assert np.abs(moving @ matrix + offset - target).mean() < 0.05        # turned, reflected, scaled, shifted back
     with pytest.raises(ValueError):
-        procrustes_align(moving[:10], target)
+        principal_fit(moving[:10], target)
 
 
-def test_procrustes_fit_gives_the_transform_procrustes_align_applies():
+def test_principal_fit_turns_towards_the_grid_even_against_the_target():
+    """Of a target's orientation only the side each end points to is kept: a map whose long axis is
+    diagonal to the target's still ends up along x, the way that matches the target best."""
     rng = np.random.default_rng(3)
-    target = rng.normal(size=(50, 2))
-    moving = target[:, ::-1] * 2 + 7
-    matrix, offset = procrustes_fit(moving, target)
-    assert moving @ matrix + offset == pytest.approx(target)
-    assert np.array_equal(moving @ matrix + offset, procrustes_align(moving, target))
+    target = rng.normal(size=(300, 2)) * [3.0, 1.0]
+    moving = _turned(target, np.pi / 5)
+    matrix, offset = principal_fit(moving, target)
+    turned = moving @ matrix + offset
+    assert turned.std(axis=0)[0] > 2.5 * turned.std(axis=0)[1]
+    assert np.corrcoef(turned[:, 0], target[:, 0])[0, 1] > 0.9
 
 
 def test_normalise_unit_within_a_box_keeps_its_scale_and_clips_points_outside_it():
