@@ -11,7 +11,7 @@ from embed.threads import apply_wait_policy
 # is imported (embed/threads.py: PASSIVE on a small or busy machine, the runtime's default otherwise).
 apply_wait_policy()
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 
 _API = {"Collection": "embed.api", "extract_features": "embed.api", "poster": "embed.api",
         "write_layout_file": "embed.api", "lay_out": "embed.core.layouts", "LayoutSet": "embed.core.layouts",
