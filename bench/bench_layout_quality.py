@@ -11,7 +11,7 @@ Columns:
 - vs FLAS: that ÷ the colour ratio of the reference, FLAS (vc-flas) sorting the images' mean Lab colours
   directly on the same cols × rows grid, its empty cells at the grid's end (the target is ≤ 1.15);
 - category: category_ratio (same-label 4-neighbours ÷ chance; higher = grouped);
-- holes: empty cells inside the picture (embed.core.holes.interior_holes);
+- holes: empty cells inside the picture (embed.core.holes.interior_holes; with several seeds the most);
 - flight: mean distance in cells an image flies from its t-SNE display position (as the sketch places it)
   to its grid cell's centre.
 Labels are the images' top-level sub-folders, or a tab-separated table (`--labels`). Features are cached
@@ -96,7 +96,7 @@ def main() -> None:
     flas_seconds = time.perf_counter() - start
     flas_ratio = neighbour_colour_distance(reference, colours) / random
     print(f"{args.folder}: {len(colours)} images, {len(set(labels))} categories, grid {cols}×{rows}; seeds "
-          f"{' '.join(map(str, args.seeds))}; layouts {layout_seconds:.0f} s a seed, FLAS sort {flas_seconds:.1f} s; "
+          f"{' '.join(map(str, args.seeds))}; layouts and metrics {layout_seconds:.0f} s a seed, FLAS sort {flas_seconds:.1f} s; "
           f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
     print("| layout | colour | vs FLAS | category | interior holes | flight, cells |")
     print("|---|---|---|---|---|---|")
@@ -113,6 +113,7 @@ def spread(values, digits: int) -> str:
     """The mean of `values`, and their range in brackets when there are several."""
     mean = f"{statistics.fmean(values):.{digits}f}"
     return mean if len(values) == 1 else f"{mean} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
 
 if __name__ == "__main__":
     main()

@@ -180,7 +180,7 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"PCA dimensions before t-SNE (default {default.pca_dims})")
     layout.add_argument("--grid", choices=GRID_METHODS, default=default.grid,
                         help="grid assignment: lap (exact), fast (tiles + FLAS polish, scalable), tiles (the former "
-                             "scalable method), rasterfairy, auto (lap up to 2,000 images, then fast; "
+                             "scalable method), rasterfairy, auto (lap up to 3,000 images, then fast; "
                              f"default {default.grid})")
     layout.add_argument("--aspect", type=parse_aspect, default=default.aspect,
                         help=f"grid aspect ratio, width:height (default {_ratio(default.aspect)})")

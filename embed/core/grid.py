@@ -26,7 +26,7 @@ from embed.core.holes import close_holes, tail_mask
 from layoutfile import UserError
 
 METHODS = ("auto", "lap", "fast", "tiles", "rasterfairy")
-LAP_MAX_POINTS = 3000   # exact up to here: ~4 s at 3,000 points; `fast` groups categories ~1 % less (docs/benchmarks.md)
+LAP_MAX_POINTS = 3000   # exact up to here: ~4 s at 3,000 points; `fast` grouped categories 0.6 % less on 2,158 photos (docs/benchmarks.md)
 TILES_CELLS = 256   # tile size of ``tiles`` (its seam windows are 16 × 16)
 _LAP_COST_SCALE = 2**20  # largest integer cost handed to lapjv by ``lap``
 

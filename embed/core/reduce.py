@@ -164,23 +164,26 @@ def principal_fit(moving: np.ndarray, target: np.ndarray | None = None, *,
     is taken, so that two layouts of the same images share their orientation; with no target, the one
     nearest the points as they are, unscaled and unmoved. A grid is filled from the points' bounding box
     (embed/core/grid.py), and a cloud lying along the grid's long side needs less stretching: combined
-    category ratios rise by 0.01–0.10 over a full rotation-and-reflection fit (docs/features.md).
+    category ratios rose by 0.01–0.13 over a full rotation-and-reflection fit (docs/features.md).
     """
     moving = np.asarray(moving, dtype=np.float64)
+    if long_axis not in (0, 1):
+        raise ValueError(f"long_axis must be 0 (x) or 1 (y), got {long_axis!r}")
+    if target is not None:
+        target = np.asarray(target, dtype=np.float64)
+        if moving.shape != target.shape:
+            raise ValueError(f"layouts differ in shape: {moving.shape} vs {target.shape}")
     m_mean = moving.mean(axis=0)
     m = moving - m_mean
     norm = (m**2).sum()
     if norm == 0:
-        return (np.eye(2), np.zeros(2)) if target is None else (np.zeros((2, 2)), np.mean(target, axis=0))
+        return (np.eye(2), np.zeros(2)) if target is None else (np.zeros((2, 2)), target.mean(axis=0))
     axes = np.linalg.svd(m, full_matrices=False)[2].T   # columns: the principal directions, largest first
     if long_axis == 1:
         axes = axes[:, ::-1]
     turns = [axes * signs for signs in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
     if target is None:
         return max(turns, key=np.trace), np.zeros(2)
-    target = np.asarray(target, dtype=np.float64)
-    if moving.shape != target.shape:
-        raise ValueError(f"layouts differ in shape: {moving.shape} vs {target.shape}")
     t_mean = target.mean(axis=0)
     t = target - t_mean
     match = [float(((m @ turn) * t).sum()) for turn in turns]

@@ -143,3 +143,13 @@ def test_a_projection_maps_rows_one_by_one_as_it_maps_them_all():
     assert projection.apply(features[150:]) == pytest.approx(together[150:], abs=1e-4)
     # the projection keeps the PCA's variance: the fitted rows are centred and their spread is kept
     assert np.abs(together[:150].mean(axis=0)).max() < 1e-4
+
+
+def test_principal_fit_refuses_a_target_of_another_shape_and_an_unknown_axis():
+    same_point = np.ones((5, 2))
+    with pytest.raises(ValueError, match="differ in shape"):
+        principal_fit(same_point, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="long_axis"):
+        principal_fit(np.random.default_rng(0).normal(size=(5, 2)), long_axis=2)
+    matrix, offset = principal_fit(same_point, np.arange(10.0).reshape(5, 2))   # no spread: onto the target's mean
+    assert np.allclose(same_point @ matrix + offset, [4.0, 5.0])
