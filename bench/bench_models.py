@@ -43,7 +43,7 @@ from embed.build.labels import folder_labels
 from embed.network.models import PACKAGED, PooledFeatures, cnn_model
 from embed.options import BuildOptions
 from embed.build.scan import scan_folder
-from embed.build.thumbs import square_thumbnail
+from embed.image.square import square_thumbnail
 from layoutfile import read_layout
 
 BATCH = 32

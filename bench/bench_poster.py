@@ -17,8 +17,9 @@ from PIL import Image
 
 from embed import __version__
 from embed.poster import IN_MEMORY_PIXELS, make_poster
-from embed.build.scan import open_image
-from embed.build.thumbs import square_thumbnail, write_atlases
+from embed.image.file import open_image
+from embed.build.thumbs import write_atlases
+from embed.image.square import square_thumbnail
 from layoutfile import build_layout, write_layout
 
 

@@ -38,8 +38,9 @@ from embed.core.layouts import lay_out
 from embed.core.recipe import Ingredient, LayoutRecipe, Recipe, default_recipe
 from embed.network.models import LAB_GRID, cnn_model, lab_grid
 from embed.options import DEFAULT_MODEL, ExtractOptions, LayoutParams
-from embed.build.scan import open_image, scan_folder
-from embed.build.thumbs import square_thumbnail, thumb_source_side
+from embed.build.scan import scan_folder
+from embed.image.file import open_image
+from embed.image.square import square_thumbnail, thumb_source_side
 
 LEGACY_LEVELS = {2.0: 224, 8.0: 112, 32.0: 112}   # blurred levels of the old recipe and their input sides
 LEGACY_PASSES = 1 + sum((side / 224) ** 2 for side in LEGACY_LEVELS.values())   # 2.5

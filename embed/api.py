@@ -30,7 +30,8 @@ from embed.build.lock import build_lock
 from embed.options import DEFAULT_MODEL, ExtractOptions
 from embed.build.pipeline import feature_set, publish
 from embed.core.recipe import Recipe, default_recipe
-from embed.build.scan import ImageRecord, scan_folder
+from embed.build.scan import scan_folder
+from embed.image.file import ImageRecord
 from embed.build.sweep import layout_on_disk
 from embed.build.thumbs import atlas_order
 from layoutfile import UserError, tsne_world

@@ -122,7 +122,7 @@ def _ratio(value: float) -> str:
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the main job (images → layout JSON); defaults from BuildOptions."""
     from embed.core.grid import METHODS as GRID_METHODS
-    from embed.build.thumbs import FITS
+    from embed.image.square import FITS
 
     default = BuildOptions
     parser.add_argument("images", type=Path, help="folder of images (searched recursively)")

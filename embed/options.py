@@ -56,7 +56,7 @@ class ExtractOptions:
     thumb_size: int = 128                          # side of the cached square thumbnails
     fit: str = "crop"                              # square thumbnails by centre-crop or letterbox ('pad')
     background: tuple[int, int, int] = (255, 255, 255)   # behind transparency and letterboxing
-    trim_borders: bool = False                     # crop uniform borders baked into the photos (embed/build/borders.py)
+    trim_borders: bool = False                     # crop uniform borders baked into the photos (embed/image/borders.py)
     device: str = "auto"                           # auto, cpu, cuda or mps
     batch_size: int = 32                           # images per network batch
     workers: int | None = None                     # decoding threads (None: picked by device and cores)

@@ -24,8 +24,8 @@ from PIL import Image, ImageColor
 from tqdm import tqdm
 
 from embed.options import ExtractOptions
-from embed.build.scan import ImageReadError, open_image
-from embed.build.thumbs import FITS, square_thumbnail, thumb_source_side
+from embed.image.file import ImageReadError, open_image
+from embed.image.square import FITS, square_thumbnail, thumb_source_side
 from layoutfile import (STATES, UserError, atomic_path, display_arrays, image_path, layout_arrays, layout_names, printable,
                         read_layout, tsne_world)
 from layoutfile.trust import trusted_source

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from embed.options import BuildOptions, BuildPlan
-from embed.build.scan import ImageRecord, Skipped
+from embed.build.scan import Skipped
+from embed.image.file import ImageRecord
 from layoutfile.trust import SIGNATURE_KEY, sign_source
 
 

@@ -31,8 +31,8 @@ from embed.build.cache import RowStore, RowView, kind_folder_name
 from embed.decode import Batch, DecodePlan, decoded_batches, default_workers
 from embed.network.models import CnnModel, LabModel, cnn_model, lab_model, resolve_device
 from embed.options import ENGINES, FEATURE_KINDS, IMAGE_PATHS, COLOUR_BLOCKS, ExtractOptions
-from embed.build.scan import ImageRecord
-from embed.build.thumbs import FITS
+from embed.image.file import ImageRecord
+from embed.image.square import FITS
 from layoutfile import UserError
 
 

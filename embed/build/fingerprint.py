@@ -10,7 +10,7 @@ from pathlib import Path
 from embed import __version__
 from embed.options import COLOUR_BLOCKS, BuildOptions
 from embed.core.recipe import Recipe
-from embed.build.scan import ImageRecord
+from embed.image.file import ImageRecord
 from layoutfile import LayoutFileError, check_sheets, read_layout
 
 

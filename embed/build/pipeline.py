@@ -31,7 +31,8 @@ from embed.network.models import check_weights
 from embed.options import BuildOptions, BuildPlan
 from embed.build.positions import KeptMap, SavedPositions
 from embed.core.recipe import Recipe, default_recipe, dial, load_recipe
-from embed.build.scan import ImageRecord, scan_folder
+from embed.build.scan import scan_folder
+from embed.image.file import ImageRecord
 from embed.build.summary import BuildSummary
 from embed.build.sweep import atlas_folder, named_sheets, remove_stale_temps, remove_unreferenced_sheets, layout_on_disk
 from embed.build.thumbs import CELLS_PER_SIDE, MAX_ATLAS_CELL, atlas_order, write_atlases

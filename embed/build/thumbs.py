@@ -1,4 +1,4 @@
-"""Square thumbnails and texture atlases (sheets of equal cells, several levels of detail).
+"""Texture atlases of the square thumbnails (sheets of equal cells, several levels of detail).
 
 Atlas layout (docs/layout-format.md): the image in atlas slot p lives in sheet p // k² at cell p % k² at
 every level, where k = cells_per_side; cell c of a sheet sits at pixel ((c % k) * cell_px, (c // k) * cell_px).
@@ -13,37 +13,15 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 from tqdm import tqdm
 
-from layoutfile import UserError, cell_origin, digest_bytes, file_digest, write_bytes_atomic
+from layoutfile import cell_origin, digest_bytes, file_digest, write_bytes_atomic
 from layoutfile.validate import MAX_SHEET_PX
 
-FITS = ("crop", "pad")
 JPEG_QUALITY = 90
 CELLS_PER_SIDE = 64  # k: every sheet holds k × k cells at every level
 MAX_ATLAS_CELL = MAX_SHEET_PX // CELLS_PER_SIDE   # largest cell whose sheets the contract allows (256 px)
-
-
-def square_thumbnail(img: Image.Image, size: int, fit: str = "crop",
-                     background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
-    """A (size, size, 3) uint8 thumbnail: "crop" = centre-crop to a square, "pad" = letterbox on `background`."""
-    if img.mode != "RGB":
-        img = img.convert("RGB")
-    if fit == "crop":
-        thumb = ImageOps.fit(img, (size, size), Image.Resampling.LANCZOS)
-    elif fit == "pad":
-        thumb = ImageOps.pad(img, (size, size), Image.Resampling.LANCZOS, color=tuple(background))
-    else:
-        raise UserError(f"thumbnail fit must be one of {', '.join(FITS)}, not {fit!r}")
-    return np.asarray(thumb, dtype=np.uint8)
-
-
-def thumb_source_side(width: int, height: int, size: int, fit: str = "crop") -> int:
-    """The long side to decode an image at (open_image's max_side) so its `size` thumbnail needs no upscaling."""
-    if fit == "crop":
-        return int(np.ceil(size * max(width, height) / max(1, min(width, height))))
-    return size
 
 
 def atlas_order(grid: np.ndarray, cells_per_side: int = CELLS_PER_SIDE) -> np.ndarray:

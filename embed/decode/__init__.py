@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import torch
 
 from embed.decode.plan import DECODE_ERRORS, Batch, Decoded, DecodePlan
-from embed.build.scan import ImageRecord
+from embed.image.file import ImageRecord
 
 __all__ = ["DECODE_ERRORS", "Batch", "Decoded", "DecodePlan", "decoded_batches", "default_workers",
            "uses_batch_path"]

@@ -20,8 +20,8 @@ from embed.decode.blur import blur_square
 from embed.decode.plan import DECODE_ERRORS, Batch, Decoded, DecodePlan, Item, lab_blocks
 from embed.network.models import srgb_to_lab
 from embed.options import COLOUR_BLOCKS
-from embed.build.scan import ImageReadError, ImageRecord, open_image
-from embed.build.thumbs import square_thumbnail, thumb_source_side
+from embed.image.file import ImageReadError, ImageRecord, open_image
+from embed.image.square import square_thumbnail, thumb_source_side
 
 
 def colour_blocks(square: np.ndarray, radius: float, side: int = COLOUR_BLOCKS.side) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 
 from embed.network.models import lab_grid
 from embed.options import COLOUR_BLOCKS
-from embed.build.scan import ImageReadError
+from embed.image.file import ImageReadError
 
 DECODE_ERRORS = (ImageReadError, OSError, ValueError, SyntaxError, EOFError)  # PIL's ways to fail on bad data
 
@@ -19,13 +19,13 @@ class DecodePlan:
     """What to make from each decoded image."""
 
     thumb_size: int                           # side of the square thumbnail
-    fit: str                                  # 'crop' or 'pad' (embed.build.thumbs.FITS)
+    fit: str                                  # 'crop' or 'pad' (embed.image.square.FITS)
     background: tuple[int, int, int]          # behind transparency and letterboxing
     base_size: int                            # the network's input side
     levels: tuple[float, ...]                 # blur levels of the colour blocks
     network_levels: tuple[float, ...] = (0.0,)   # blur levels of the network inputs (0: the original)
     block_side: int = COLOUR_BLOCKS.side      # side of the blurred squares the colour blocks are taken from
-    trim_borders: bool = False                # uniform borders cropped after decoding (embed/build/borders.py)
+    trim_borders: bool = False                # uniform borders cropped after decoding (embed/image/borders.py)
 
 
 @dataclass

@@ -43,10 +43,10 @@ from torchvision.io import ImageReadMode, decode_jpeg
 from embed.decode.blur import REFERENCE_SIDE
 from embed.decode.pil import decode_one
 from embed.decode.plan import Batch, Decoded, DecodePlan, Item, lab_blocks
-from embed.build.scan import DEFAULT_MAX_PIXELS, ImageRecord
+from embed.image.file import DEFAULT_MAX_PIXELS, ImageRecord
 from embed.decode.tensor_image import (box_reduce, exif_orient, pil_gaussian_blur, reduce_factor, resample,
                                 resample_weights, srgb_to_lab, to_8bit)
-from embed.build.thumbs import thumb_source_side
+from embed.image.square import thumb_source_side
 from layoutfile import open_regular
 
 JPEG_MAGIC = b"\xff\xd8\xff"

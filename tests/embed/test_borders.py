@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.build.borders import border_box, trim_borders
+from embed.image.borders import border_box, trim_borders
 from embed.cli import main
 from layoutfile import cell_origin, read_layout
 

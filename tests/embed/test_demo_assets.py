@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from embed.build.scan import open_image
-from embed.build.thumbs import square_thumbnail
+from embed.image.file import open_image
+from embed.image.square import square_thumbnail
 from embed.core.metrics import display_metrics, meets_display_targets
 from layoutfile import VERSION, display_arrays, layout_arrays, read_layout
 

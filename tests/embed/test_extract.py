@@ -23,7 +23,7 @@ from embed.build.extract import extract
 from embed.network.models import srgb_to_lab
 from embed.options import COLOUR_BLOCKS, ExtractOptions
 from embed.build.scan import scan_folder
-from embed.build.thumbs import square_thumbnail
+from embed.image.square import square_thumbnail
 from layoutfile import UserError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ import torchvision
 from embed.network.models import (PACKAGED, PackagedModel, WeightsUnavailableError, check_weights, cnn_model, lab_model,
                           packaged_weights_path, resolve_device, srgb_to_lab, truncate_classifier)
 from embed.options import DEFAULT_MODEL
-from embed.build.scan import open_image
-from embed.build.thumbs import square_thumbnail
+from embed.image.file import open_image
+from embed.image.square import square_thumbnail
 from layoutfile import UserError
 
 CPU = torch.device("cpu")

@@ -14,8 +14,9 @@ from embed.build.extract import extract, resolve_engine
 from embed.network.models import cnn_model
 from embed.network.onnx_engine import export_path, onnx_features
 from embed.options import ExtractOptions
-from embed.build.scan import open_image, scan_folder
-from embed.build.thumbs import square_thumbnail
+from embed.build.scan import scan_folder
+from embed.image.file import open_image
+from embed.image.square import square_thumbnail
 from layoutfile import UserError
 
 DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo" / "images"

@@ -11,8 +11,8 @@ from PIL import Image, ImageDraw
 
 from embed.cli import main
 from embed.core.holes import interior_holes
-from embed.build.scan import open_image
-from embed.build.thumbs import square_thumbnail
+from embed.image.file import open_image
+from embed.image.square import square_thumbnail
 from layoutfile import display_arrays, layout_arrays, read_layout
 from layoutfile.trust import trusted_source
 

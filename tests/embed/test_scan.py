@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.build.scan import ImageReadError, Skipped, open_image, scan_folder
+from embed.build.scan import Skipped, scan_folder
+from embed.image.file import ImageReadError, open_image
 from layoutfile import UserError
 
 REPO = Path(__file__).resolve().parents[2]

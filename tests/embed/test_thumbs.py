@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from embed.build.scan import open_image
-from embed.build.thumbs import atlas_order, square_thumbnail, thumb_source_side, write_atlases
+from embed.image.file import open_image
+from embed.build.thumbs import atlas_order, write_atlases
+from embed.image.square import square_thumbnail, thumb_source_side
 from layoutfile import UserError, file_digest
 
 
